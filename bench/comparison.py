@@ -1,0 +1,511 @@
+"""Monthly comparison at scale (issue 5, item 8). Run by hand, not in CI::
+
+    python bench/comparison.py                                   # SQLite, and DuckDB on the same data
+    python bench/comparison.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/comparison.py --persons 100000 --records 200000 # a quick smaller run
+
+The data: a roster of 1 M persons in households of three over four counties (低保, 特困, 边缘, 临时, ...; 0.5 %
+of them listed twice, in another county or another programme), and four departments' feeds of 2 M records
+each — monthly wages (人社), real-estate registrations (不动产), medical settlements (医保) and university
+entrants (教育) — where about 5 % of the roster's persons appear, the rest being other people. Small feeds
+(deaths, employment, pensions, unemployment, monitored households) give every default rule something to read.
+Rows are written straight into the feeds' by-person tables (and the property records, whose certificate
+numbers a rule counts), as a completed upload leaves them; the comparison reads nothing else.
+
+Timed: ``run_comparison`` with the default rules, whole — the joins, the rules, the findings written, the run
+recorded — once on an empty findings table and once again (the idempotent re-run: nothing new). Then the same
+statements (the plan's joins and rules, compiled from the same SQLAlchemy Core objects) in DuckDB on the same
+data, in the same process, so the ratio holds whatever the machine.
+
+Targets (DESIGN.md, 2-core machine): ≤ 5 s on SQLite (≤ 3 s the ambition), ≤ 8 s on PostgreSQL, within 3 × of DuckDB.
+PostgreSQL runs use a private database created from the given URL's server and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from sqlalchemy import Table, create_engine, insert, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
+
+from hub.feeds import kind_by_code, record_tables
+from hub.feeds._tables import FeedCurrentRow, FeedVersionRow
+from hub.findings import load_rules, run_comparison
+from hub.findings._engine import DEFAULT_DUE_DAYS, china_today
+from hub.findings._plan import HIT_COLUMNS, Plan
+from hub.store import Store, normalise_url, open_store
+
+AS_OF = dt.date(2025, 6, 30)
+SUPPLIER = "91110000600037341L"
+REGIONS = ("130629", "110105", "440308", "610104")
+PROGRAMMES = ("dibao",) * 70 + ("tekun",) * 8 + ("dibao_edge",) * 10 + ("temporary",) * 5
+PROGRAMMES += ("rigid_expenditure",) * 4 + ("relapse_monitoring",) * 3
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _days(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def _dates(days: np.ndarray) -> list[dt.date]:
+    return [EPOCH + dt.timedelta(days=int(d)) for d in days]
+
+
+def _tokens(rng: np.random.Generator, count: int) -> np.ndarray:
+    return rng.integers(0, 256, size=(count, 16), dtype=np.uint8)
+
+
+@dataclass
+class TableData:
+    kind: str
+    #: column name → values (tokens as (n, 16) uint8 arrays; dates as day numbers; text as object arrays)
+    columns: dict[str, np.ndarray]
+    dates: tuple[str, ...] = ()
+    nullable_dates: tuple[str, ...] = ()
+    records_columns: tuple[str, ...] = ()
+
+    @property
+    def rows(self) -> int:
+        return len(self.columns["token"])
+
+
+def _feed(
+    rng: np.random.Generator, kind: str, roster_tokens: np.ndarray, per_person: int, records: int, share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens of a feed's rows: ``share`` of the roster's persons with ``per_person`` rows each, others after."""
+    chosen = rng.choice(len(roster_tokens), size=int(len(roster_tokens) * share), replace=False)
+    ours = np.repeat(roster_tokens[chosen], per_person, axis=0)
+    others = max(records - len(ours), 0)
+    strangers = np.repeat(_tokens(rng, -(-others // per_person)), per_person, axis=0)[:others]
+    is_ours = np.concatenate([np.ones(len(ours), bool), np.zeros(len(strangers), bool)])
+    return np.concatenate([ours, strangers]), is_ours
+
+
+def generate(persons: int, records: int, share: float, seed: int = 5) -> list[TableData]:
+    rng = np.random.default_rng(seed)
+    tokens = _tokens(rng, persons)
+    member = np.arange(persons)
+    head = tokens[member - member % 3]
+    household = member // 3
+    locality = np.array(REGIONS, dtype=object)[household % 4]
+    programme = np.array(PROGRAMMES, dtype=object)[rng.integers(0, len(PROGRAMMES), persons // 3 + 1)][household]
+    status = np.where(rng.random(persons) < 0.95, "active", "gradual_exit").astype(object)
+    since = rng.integers(_days(dt.date(2023, 1, 1)), _days(dt.date(2025, 1, 1)), persons)
+    amount = rng.integers(30_000, 80_000, persons)
+    # 0.5 % listed twice: half in another county (enrolled later), half in another programme in the same county
+    twice = rng.choice(persons, size=persons // 200, replace=False)
+    elsewhere = twice[: len(twice) // 2]
+    other_programme = twice[len(twice) // 2 :]
+    extra_locality = locality[twice].copy()
+    extra_locality[: len(elsewhere)] = np.array(REGIONS, dtype=object)[(household[elsewhere] + 1) % 4]
+    extra_programme = programme[twice].copy()
+    extra_programme[len(elsewhere) :] = np.where(programme[other_programme] == "tekun", "dibao", "tekun")
+    roster = TableData(
+        "roster",
+        {
+            "token": np.concatenate([tokens, tokens[twice]]),
+            "household_head_token": np.concatenate([head, head[twice]]),
+            "programme": np.concatenate([programme, extra_programme]),
+            "locality": np.concatenate([locality, extra_locality]),
+            "since": np.concatenate([since, since[twice] + 90]),
+            "until": np.full(persons + len(twice), -1),
+            "monthly_amount_fen": np.concatenate([amount, amount[twice]]),
+            "status": np.concatenate([status, np.full(len(twice), "active", dtype=object)]),
+        },
+        dates=("since",),
+        nullable_dates=("until",),
+    )
+    tables = [roster]
+    months = np.array([_days(dt.date(2024 + (6 + m) // 12, (6 + m) % 12 + 1, 1)) for m in range(12)])
+
+    wage_tokens, ours = _feed(rng, "wage", tokens, 12, records, share)
+    wage_amount = np.where(ours, rng.integers(50_000, 400_000, len(ours)), rng.integers(200_000, 2_000_000, len(ours)))
+    tables.append(
+        TableData(
+            "wage",
+            {"token": wage_tokens, "month": np.resize(months, len(ours)), "gross_fen": wage_amount},
+            dates=("month",),
+        )
+    )
+    prop_tokens, ours = _feed(rng, "property", tokens, 2, records, share)
+    kinds = np.where(rng.random(len(ours)) < 0.9, "residential", "commercial").astype(object)
+    kinds[~ours & (np.arange(len(ours)) % 2 == 1)] = "parking"
+    tables.append(
+        TableData(
+            "property",
+            {
+                "token": prop_tokens,
+                "region_code": np.array(REGIONS, dtype=object)[np.arange(len(ours)) % 4],
+                "property_kind": kinds,
+                "registered_on": rng.integers(_days(dt.date(2000, 1, 1)), _days(dt.date(2025, 1, 1)), len(ours)),
+                "floor_area_cm2": rng.integers(300_000, 1_500_000, len(ours)),
+                "certificate_number": np.array(
+                    [f"冀(2020)不动产权第{n:08d}号" for n in range(len(ours))], dtype=object
+                ),
+            },
+            dates=("registered_on",),
+            records_columns=("certificate_number",),
+        )
+    )
+    med_tokens, ours = _feed(rng, "medical_settlement", tokens, 4, records, share)
+    tables.append(
+        TableData(
+            "medical_settlement",
+            {
+                "token": med_tokens,
+                "region_code": np.array(REGIONS, dtype=object)[np.arange(len(ours)) % 4],
+                "settled_on": rng.integers(_days(dt.date(2024, 7, 1)), _days(AS_OF), len(ours)),
+                "care_kind": np.where(rng.random(len(ours)) < 0.3, "inpatient", "outpatient").astype(object),
+                "out_of_pocket_fen": rng.integers(1_000, 400_000, len(ours)),
+            },
+            dates=("settled_on",),
+        )
+    )
+    uni_tokens, ours = _feed(rng, "university_entrant", tokens, 1, records, share)
+    tables.append(
+        TableData(
+            "university_entrant",
+            {
+                "token": uni_tokens,
+                "origin_region_code": np.array(REGIONS, dtype=object)[np.arange(len(ours)) % 4],
+                "level": np.full(len(ours), "undergraduate", dtype=object),
+                "admitted_on": rng.integers(_days(dt.date(2023, 9, 1)), _days(dt.date(2025, 6, 1)), len(ours)),
+                "annual_tuition_fen": rng.integers(400_000, 800_000, len(ours)),
+            },
+            dates=("admitted_on",),
+        )
+    )
+    small = max(records // 100, 100)
+    for kind, per_person, columns, dates, nullable in (
+        (
+            "death",
+            1,
+            {"region_code": "130629", "died_on": _days(dt.date(2025, 3, 1)), "evidence": "cremation"},
+            ("died_on",),
+            (),
+        ),
+        (
+            "employment",
+            1,
+            {
+                "employer_kind": "state_organ",
+                "region_code": "110105",
+                "started_on": _days(dt.date(2024, 3, 1)),
+                "ended_on": -1,
+                "monthly_wage_fen": 600_000,
+            },
+            ("started_on",),
+            ("ended_on",),
+        ),
+        (
+            "pension",
+            12,
+            {"scheme": "urban_rural_resident", "region_code": "440308", "month": None, "amount_fen": 20_000},
+            ("month",),
+            (),
+        ),
+        (
+            "unemployment",
+            1,
+            {
+                "region_code": "610104",
+                "registered_on": _days(dt.date(2025, 2, 1)),
+                "ended_on": -1,
+                "monthly_benefit_fen": 150_000,
+            },
+            ("registered_on",),
+            ("ended_on",),
+        ),
+        (
+            "monitored_household",
+            1,
+            {
+                "household_head_token": None,
+                "region_code": "130629",
+                "category": "sudden_hardship",
+                "identified_on": _days(dt.date(2024, 11, 1)),
+                "risk_cleared_on": -1,
+            },
+            ("identified_on",),
+            ("risk_cleared_on",),
+        ),
+    ):
+        feed_tokens, ours = _feed(rng, kind, tokens, per_person, small, share / 10)
+        values: dict[str, np.ndarray] = {"token": feed_tokens}
+        for name, value in columns.items():
+            if name == "month":
+                values[name] = np.resize(months, len(ours))
+            elif name == "household_head_token":
+                values[name] = feed_tokens
+            elif isinstance(value, str):
+                values[name] = np.full(len(ours), value, dtype=object)
+            else:
+                values[name] = np.full(len(ours), value)
+        tables.append(TableData(kind, values, dates=dates, nullable_dates=nullable))
+    return tables
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+
+def _ordered(table: TableData) -> np.ndarray:
+    """Row order of the by-person table: by token, then row number (as a completed upload writes it)."""
+    keys = np.ascontiguousarray(table.columns["token"]).view("S16").ravel()
+    return np.argsort(keys, kind="stable")
+
+
+def _python_rows(
+    table: TableData, version: int, columns: Sequence[str], order: np.ndarray, adapt: Any
+) -> Iterator[tuple[Any, ...]]:
+    for start in range(0, len(order), 200_000):
+        index = order[start : start + 200_000]
+        values = []
+        for name in columns:
+            data = table.columns[name][index]
+            if data.ndim == 2:
+                values.append([bytes(row) for row in data])
+            elif name in table.dates or name in table.nullable_dates:
+                values.append([None if d < 0 else adapt(EPOCH + dt.timedelta(days=int(d))) for d in data])
+            elif data.dtype == object:
+                values.append(list(data))
+            else:
+                values.append(data.tolist())
+        yield from zip([version] * len(index), index.tolist(), *values, strict=True)
+
+
+def _pg_type(column: Any) -> str:
+    return {"INTEGER": "int4", "BIGINT": "int8", "DATE": "date", "BLOB": "bytea"}.get(str(column.type), "text")
+
+
+def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> None:
+    """executemany on SQLite, binary COPY on PostgreSQL: the fast paths the feed intake uses too."""
+    driver = session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    if session.get_bind().dialect.name == "sqlite":
+        driver.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+        return
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
+        copy.set_types([_pg_type(table.c[c]) for c in columns])
+        for row in rows:
+            copy.write_row(row)
+
+
+def load(store: Store, tables: list[TableData]) -> dict[str, int]:
+    """Each table as one completed, current feed version; returns kind → version id."""
+    adapt = (lambda day: day.isoformat()) if store.dialect == "sqlite" else (lambda day: day)
+    versions: dict[str, int] = {}
+    now = dt.datetime.now(dt.UTC)
+    for data in tables:
+        kind = kind_by_code(data.kind)
+        records, by_person = record_tables(kind)
+        with store.session() as session:
+            row = FeedVersionRow(
+                version_id=f"bench-{data.kind}",
+                department=kind.department,
+                supplier=SUPPLIER,
+                kind=data.kind,
+                period_start=dt.date(2024, 7, 1),
+                period_end=AS_OF,
+                policy="accept_valid",
+                status="complete",
+                expected_records=data.rows,
+                received_records=data.rows,
+                accepted_records=data.rows,
+                rejected_records=0,
+                next_sequence=1,
+                token_version=1,
+                made_current=True,
+                created_at=now,
+                updated_at=now,
+                completed_at=now,
+            )
+            session.add(row)
+            session.flush()
+            versions[data.kind] = row.id
+            session.execute(
+                insert(FeedCurrentRow).values(
+                    department=kind.department, supplier=SUPPLIER, kind=data.kind, version=row.id, switched_at=now
+                )
+            )
+            columns = [c.name for c in by_person.columns if c.name not in ("version", "row_number")]
+            order = _ordered(data)
+            _bulk_insert(
+                session,
+                by_person,
+                ["version", "row_number", *columns],
+                _python_rows(data, row.id, columns, order, adapt),
+            )
+            if data.records_columns:
+                record_columns = [
+                    c.name
+                    for c in records.columns
+                    if c.name in data.columns and c.name not in ("version", "row_number")
+                ]
+                sequential = np.arange(data.rows)
+                placeholder = {c.name for c in records.columns} - set(record_columns) - {"version", "row_number"}
+                assert not [c for c in placeholder if not records.c[c].nullable], placeholder
+                _bulk_insert(
+                    session,
+                    records,
+                    ["version", "row_number", *record_columns],
+                    _python_rows(data, row.id, record_columns, sequential, adapt),
+                )
+    if store.dialect == "postgresql":
+        with store.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    return versions
+
+
+def load_duckdb(connection: duckdb.DuckDBPyConnection, tables: list[TableData], versions: dict[str, int]) -> None:
+    for data in tables:
+        kind = kind_by_code(data.kind)
+        _, by_person = record_tables(kind)
+        order = _ordered(data)
+        frame: dict[str, Any] = {"version": np.full(data.rows, versions[data.kind]), "row_number": order}
+        selects = ["version", "row_number"]
+        for column in by_person.columns:
+            name = column.name
+            if name in ("version", "row_number"):
+                continue
+            values = data.columns[name][order]
+            if values.ndim == 2:
+                frame[name] = np.array([bytes(r) for r in values], dtype=object)
+                selects.append(name)
+            elif name in data.dates or name in data.nullable_dates:
+                frame[name] = values
+                selects.append(
+                    f"CASE WHEN {name} < 0 THEN NULL ELSE DATE '1970-01-01' + CAST({name} AS INTEGER) END AS {name}"
+                )
+            else:
+                frame[name] = values
+                selects.append(name)
+        connection.register("frame", frame)
+        connection.execute(f"CREATE TABLE {by_person.name} AS SELECT {', '.join(selects)} FROM frame")
+        connection.unregister("frame")
+        if data.records_columns:
+            records, _ = record_tables(kind)
+            frame = {"version": np.full(data.rows, versions[data.kind]), "row_number": np.arange(data.rows)}
+            frame.update({name: data.columns[name] for name in data.records_columns})
+            connection.register("frame", frame)
+            connection.execute(f"CREATE TABLE {records.name} AS SELECT * FROM frame")
+            connection.unregister("frame")
+
+
+# --- measuring ----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def database(pg_url: str | None, workdir: Path) -> Iterator[str]:
+    if pg_url is None:
+        yield f"sqlite:///{workdir / 'hub.db'}"
+        return
+    admin_url = make_url(normalise_url(pg_url))
+    name = f"bench_comparison_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def duckdb_seconds(tables: list[TableData], versions: dict[str, int], records: dict[str, int]) -> tuple[float, int]:
+    """The plan's statements, compiled from the same Core objects, on DuckDB with the same rows."""
+    connection = duckdb.connect()
+    load_duckdb(connection, tables, versions)
+    rules = load_rules()
+    due_on = {
+        r.code: china_today(dt.datetime.now(dt.UTC)) + dt.timedelta(days=DEFAULT_DUE_DAYS)
+        for s in rules.scopes()
+        for r in s.rules.rules
+    }
+    plan = Plan(rules, as_of=AS_OF, versions={k: (v,) for k, v in versions.items()}, due_on=due_on, records=records)
+    dialect = postgresql.dialect()
+
+    def sql(statement: Any) -> str:
+        return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+    log = logging.getLogger("hub.findings.duckdb")
+    started = time.perf_counter()
+    for step in plan.steps:
+        mark = time.perf_counter()
+        connection.execute(f"CREATE TEMP TABLE {step.table.name} AS {sql(step.select)}")
+        log.debug("duckdb %s: %.3f s", step.table.name, time.perf_counter() - mark)
+    connection.execute(sql(CreateTable(plan.hits)).replace("ON COMMIT DROP", ""))
+    for rule_step in plan.rule_steps:
+        mark = time.perf_counter()
+        connection.execute(f"INSERT INTO cmp_hits ({', '.join(HIT_COLUMNS)}) {sql(rule_step.select)}")
+        log.debug(
+            "duckdb rule %s (%s): %.3f s", rule_step.rule.code, rule_step.scope.prefix, time.perf_counter() - mark
+        )
+    seconds = time.perf_counter() - started
+    hits = connection.execute("SELECT count(*) FROM cmp_hits").fetchone()
+    connection.close()
+    return seconds, int(hits[0]) if hits else 0
+
+
+def measure(persons: int, records: int, share: float, pg_url: str | None) -> None:
+    started = time.perf_counter()
+    tables = generate(persons, records, share)
+    print(f"generated {sum(t.rows for t in tables):,} rows in {time.perf_counter() - started:.1f} s")
+    with tempfile.TemporaryDirectory() as tmp, database(pg_url, Path(tmp)) as url:
+        store = open_store(url)
+        started = time.perf_counter()
+        versions = load(store, tables)
+        print(f"loaded into {store.dialect} in {time.perf_counter() - started:.1f} s")
+        rules = load_rules()
+        first = run_comparison(store, rules, as_of=AS_OF)
+        again = run_comparison(store, rules, as_of=AS_OF)
+        store.dispose()
+    records_by_kind = {t.kind: t.rows for t in tables}
+    duck, duck_hits = duckdb_seconds(tables, versions, records_by_kind)
+    hits = first.total("new")
+    print()
+    print(f"{'':38}{store.dialect:>12}{'DuckDB':>12}")
+    print(
+        f"{'comparison, findings written (s)':38}{first.seconds:12.2f}{duck:12.2f}   ratio {first.seconds / duck:.1f} ×"
+    )
+    print(f"{'re-run, nothing new (s)':38}{again.seconds:12.2f}")
+    print(f"{'hits':38}{hits:12,}{duck_hits:12,}")
+    print(f"{'re-run: new / unchanged':38}{again.total('new'):>12,} / {again.total('unchanged'):,}")
+    for rule, counts in sorted(first.counts.items()):
+        print(f"  {rule:36}{counts.new:12,}")
+    target = 5.0 if store.dialect == "sqlite" else 8.0
+    verdict = "OK" if first.seconds <= target and first.seconds <= 3 * duck else "MISSED"
+    print(f"target ≤ {target:.0f} s and ≤ 3 × DuckDB: {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=1_000_000, help="roster persons")
+    parser.add_argument("--records", type=int, default=2_000_000, help="records in each large feed")
+    parser.add_argument("--share", type=float, default=0.05, help="share of roster persons in each large feed")
+    parser.add_argument("--pg", help="PostgreSQL URL (a private database is created on its server)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="time each statement of the comparison")
+    args = parser.parse_args()
+    if args.verbose:
+        logging.basicConfig(format="    %(message)s")
+        logging.getLogger("hub.findings").setLevel(logging.DEBUG)
+    measure(args.persons, args.records, args.share, args.pg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""What every ``hubctl`` command shares: settings loaded once, the store opened on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from hub.config import Settings
+    from hub.store import Store
+
+
+@dataclass
+class CliContext:
+    config_path: Path | None = None
+    data_dir: Path | None = None
+    verbose: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from hub.config import load_settings
+
+            overrides: dict[str, Any] = {}
+            if self.data_dir is not None:
+                overrides["data_dir"] = self.data_dir
+            try:
+                self._settings = load_settings(self.config_path, **overrides)
+            except (FileNotFoundError, ValueError) as error:
+                raise click.ClickException(str(error)) from None
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from hub.store import open_store
+
+            self._store = open_store(self.settings.resolved_database_url)
+        return self._store
+
+
+pass_cli = click.make_pass_decorator(CliContext)

@@ -1,0 +1,58 @@
+"""``hubctl node``: run an agency node that answers the hub through one adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from pathlib import Path
+
+import click
+
+from hub.cli._context import CliContext, pass_cli
+
+
+@click.command("node")
+@click.option("--member", "member_id", required=True, help="This agency's member id (USCC[/subsystem]).")
+@click.option("--adapter", "adapter_name", required=True, help="Adapter name, e.g. public-security, civil-affairs.")
+@click.option(
+    "--config",
+    "adapter_config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file with the adapter's configuration (see adapters/examples/).",
+)
+@click.option("--listen", default="127.0.0.1:0", show_default=True, help="host:port; port 0 picks a free one.")
+@click.option("--insecure", is_flag=True, help="No TLS. Local experiments only; warns on every start.")
+@pass_cli
+def command(
+    cli: CliContext, member_id: str, adapter_name: str, adapter_config: Path | None, listen: str, insecure: bool
+) -> None:
+    """Serve this agency's side of the exchange over mutual TLS.
+
+    The node accepts only requests counter-signed by the hub, asks its adapter, drops every field
+    the declared purpose does not need, and signs the answer with the member's signing key.
+    Prints the bound port so the hub's registry can be pointed at it (`hubctl members add --endpoint`).
+    """
+    from hub.app import start_node
+    from hub.grpc.server import serve_until_signalled
+    from hub.logs import configure_logging
+
+    configure_logging(max(cli.verbose, 1), json=True)
+    config = tomllib.loads(adapter_config.read_text()) if adapter_config else {}
+    if adapter_config is not None:  # relative folders and URLs in the file are relative to the file
+        config.setdefault("base_dir", str(adapter_config.resolve().parent))
+    settings = cli.settings
+
+    async def run() -> None:
+        running, _ = await start_node(
+            settings.pki_dir,
+            member_id,
+            adapter_name,
+            config,
+            listen=listen,
+            insecure=insecure,
+            hub_id=settings.member_id,
+        )
+        click.echo(f"node {member_id} listening on port {running.port}", err=True)
+        await serve_until_signalled(running, settings.server.shutdown_grace_seconds)
+
+    asyncio.run(run())

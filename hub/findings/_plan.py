@@ -1,0 +1,650 @@
+"""The comparison as SQL (SQLAlchemy Core): one join of the rosters with each feed, then every rule on the result.
+
+Joining a million roster persons with a feed of millions of records is the expensive part, so each feed is
+joined once per run, whatever the number of rules that read it: the *stage* of a feed keeps the records of
+roster persons in scope (about 5 % of the feed), with the person's household, locality, programme and status.
+The join walks the roster in token order and probes the feed's by-person table, which is clustered by token
+too, so successive probes land on neighbouring pages. Rules then read their stages: a few GROUP BYs over
+small tables. Household sizes (for per-capita income) are counted once, only for the households a
+household-level rule may flag; duplicates start from the persons listed more than once.
+
+Each step is a ``Select`` filling a temporary table, so the benchmark can run the very same statements on
+DuckDB. Nothing here executes anything: ``hub.findings._engine`` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    FromClause,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
+
+from hub.findings._facts import FACTS, ROSTER, FeedFacts, roster_table
+from hub.findings._rules import (
+    ON_ASSISTANCE,
+    Across,
+    AnyRule,
+    Bound,
+    CountRule,
+    DuplicateRule,
+    ExistenceRule,
+    Filters,
+    Measure,
+    Per,
+    RuleBook,
+    Scope,
+    ThresholdRule,
+)
+from hub.findings._sqltext import as_text, joined, json_text, ordered_join
+from hub.store._base import Token
+
+_FEED_KEYS = ("version", "token", "row_number")
+#: What identifies an enrolment in a stage (household, locality and programme go with the roster row; keeping
+#: them in the key lets every rule group by it without sorting).
+_ENROLMENT_KEY: tuple[tuple[str, Any], ...] = (
+    ("token", Token),
+    ("roster_version", Integer()),
+    ("roster_row", Integer()),
+    ("household", Token),
+    ("locality", String(6)),
+    ("programme", String(32)),
+)
+
+
+def window_start(as_of: dt.date, months: int) -> dt.date:
+    """First day of the window of ``months`` calendar months that ends with ``as_of``'s month."""
+    index = as_of.year * 12 + as_of.month - 1 - (months - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _per_capita(rule: AnyRule) -> bool:
+    return isinstance(rule, ThresholdRule) and rule.measure is Measure.PER_CAPITA_MONTHLY
+
+
+def _temporary(name: str, metadata: MetaData, *columns: Column[Any], **options: Any) -> Table:
+    return Table(name, metadata, *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP", **options)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Fill ``table`` with ``select``."""
+
+    table: Table
+    select: Select[Any]
+
+
+@dataclass(frozen=True)
+class RuleStep:
+    scope: Scope
+    rule: AnyRule
+    select: Select[Any]
+
+
+HIT_COLUMNS = (
+    "rule",
+    "region",
+    "signal",
+    "severity",
+    "locality",
+    "programme",
+    "household",
+    "person",
+    "subject",
+    "evidence_key",
+    "evidence",
+    "due_on",
+)
+
+
+class Plan:
+    """The statements of one run: ``steps`` (stages, household sizes, repeated persons) then ``rule_steps``."""
+
+    def __init__(
+        self,
+        book: RuleBook,
+        *,
+        as_of: dt.date,
+        versions: Mapping[str, Sequence[int]],
+        due_on: Mapping[str, dt.date],
+        region: str | None = None,
+        records: Mapping[str, int] | None = None,
+    ) -> None:
+        self.as_of = as_of
+        #: Rows per kind in the versions read: the smaller side of a join drives it (SQLite nests loops in the
+        #: order written; PostgreSQL chooses for itself).
+        self.records = dict(records or {})
+        self.region = region or ""
+        self.versions = {kind: tuple(v) for kind, v in versions.items()}
+        self.due_on = due_on
+        self.metadata = MetaData()
+        self.roster = roster_table()
+        scoped = [(scope, rule) for scope in book.scopes(region) for rule in scope.rules.rules]
+        roster_versions = self.versions.get(ROSTER, ())
+        #: Rules that cannot run, with the reason (a feed with no current version).
+        self.skipped: dict[str, str] = {}
+        self.scoped: list[tuple[Scope, AnyRule]] = []
+        for scope, rule in scoped:
+            if not roster_versions:
+                self.skipped[rule.code] = "no current version of the rosters"
+            elif rule.kinds() and not self.reads(rule):
+                self.skipped[rule.code] = f"no current version of {', '.join(rule.kinds())}"
+            else:
+                self.scoped.append((scope, rule))
+        self.repeated = self._repeated() if self.scoped else None
+        self.stages = {kind: self._stage(kind) for kind in sorted({k for _, r in self.scoped for k in self.reads(r)})}
+        self.sizes = self._sizes() if any(_per_capita(r) for _, r in self.scoped) else None
+        self.hits = _temporary(
+            "cmp_hits",
+            self.metadata,
+            Column("rule", String(64), primary_key=True),
+            Column("region", String(6)),
+            Column("signal", String(12)),
+            Column("severity", String(8)),
+            Column("locality", String(6), primary_key=True),
+            Column("programme", String(32)),
+            Column("household", Token, primary_key=True),
+            Column("person", Token, nullable=True),
+            Column("subject", Token, primary_key=True),
+            Column("evidence_key", String(255)),
+            Column("evidence", Text),
+            Column("due_on", Date),
+            #: Set by the merge: new, reopened, updated or unchanged.
+            Column("outcome", String(12), nullable=True),
+            #: Set by the merge: the latest finding of this subject, and the undecided one if any.
+            Column("previous", Integer, nullable=True),
+            Column("target", Integer, nullable=True),
+        )
+        self.bureaus = _temporary(
+            "cmp_bureaus",
+            self.metadata,
+            Column("locality", String(6), primary_key=True),
+            Column("bureau", String(64), nullable=True),
+        )
+
+    # --- what the engine runs ------------------------------------------------------------------------------
+
+    @property
+    def tables(self) -> list[Table]:
+        return list(self.metadata.sorted_tables)
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for step in (self.repeated, *self.stages.values(), self.sizes) if step is not None]
+
+    @property
+    def rule_steps(self) -> list[RuleStep]:
+        return [RuleStep(scope, rule, self._rule(scope, rule)) for scope, rule in self.scoped]
+
+    def reads(self, rule: AnyRule) -> tuple[str, ...]:
+        """The rule's feeds that have a current version: a threshold over wages and pensions still runs, on
+        wages alone, while no pension feed has arrived (its evidence lists what was read)."""
+        return tuple(kind for kind in rule.kinds() if self.versions.get(kind))
+
+    def kinds(self) -> list[str]:
+        return sorted({ROSTER, *(k for _, r in self.scoped for k in self.reads(r))})
+
+    # --- roster conditions ---------------------------------------------------------------------------------
+
+    def _active(self, roster: FromClause) -> list[ColumnElement[bool]]:
+        """On the roster (a current version) and enrolled on the day of the comparison."""
+        return [
+            roster.c.version.in_(self.versions[ROSTER]),
+            roster.c.since <= self.as_of,
+            or_(roster.c.until.is_(None), roster.c.until >= self.as_of),
+        ]
+
+    def _in_region(self, locality: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        return [locality.like(f"{self.region}%")] if self.region else []
+
+    @staticmethod
+    def _in_scope(locality: ColumnElement[str], scope: Scope) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [locality.like(f"{scope.prefix}%")] if scope.prefix else []
+        return conditions + [~locality.like(f"{excluded}%") for excluded in scope.excluded]
+
+    def _users(self, kind: str) -> list[AnyRule]:
+        return [rule for _, rule in self.scoped if kind in self.reads(rule)]
+
+    # --- steps ---------------------------------------------------------------------------------------------
+
+    def _stage(self, kind: str) -> Step:
+        """Records of ``kind`` about roster persons any rule reading ``kind`` examines, one row per enrolment
+        (roster row) and record, keyed in the order the join produces them: by person token."""
+        facts = FACTS[kind]
+        feed, records, roster = facts.by_person, facts.records, self.roster
+        users = self._users(kind)
+        values = [c for c in feed.columns if c.name not in _FEED_KEYS]
+        distinct = sorted({r.distinct for r in users if isinstance(r, CountRule) and r.distinct} - set(feed.c.keys()))
+        table = _temporary(
+            f"cmp_stage_{kind}",
+            self.metadata,
+            *(Column(name, type_, primary_key=True) for name, type_ in _ENROLMENT_KEY),
+            Column("version", Integer, primary_key=True),
+            Column("row_number", Integer, primary_key=True),
+            Column("roster_status", String(32)),
+            #: The person has another enrolment: only then does a rule look for an earlier one to count instead.
+            Column("repeated", Boolean),
+            *(Column(c.name, c.type) for c in values),
+            *(Column(name, records.c[name].type) for name in distinct),
+            sqlite_with_rowid=False,
+        )
+        on = and_(feed.c.version.in_(self.versions[kind]), feed.c.token == roster.c.token)
+        feed_first = self.records.get(kind, 0) < self.records.get(ROSTER, 0)
+        joined_from: FromClause = ordered_join(feed, roster, on) if feed_first else ordered_join(roster, feed, on)
+        if distinct:  # looked up only for the records that matched a roster person
+            joined_from = ordered_join(
+                joined_from,
+                records,
+                and_(records.c.version == feed.c.version, records.c.row_number == feed.c.row_number),
+            )
+        conditions = [
+            *self._active(roster),
+            roster.c.programme.in_(sorted({p for r in users for p in r.programmes})),
+            roster.c.status.in_(sorted({s for r in users for s in r.statuses})),
+            *self._in_region(roster.c.locality),
+            feed.c[facts.date] <= self.as_of,
+        ]
+        windows = [r.window_months() for r in users]
+        if all(months is not None for months in windows):
+            conditions.append(feed.c[facts.date] >= window_start(self.as_of, max(m or 0 for m in windows)))
+        assert self.repeated is not None
+        query = (
+            select(
+                roster.c.token,
+                roster.c.version.label("roster_version"),
+                roster.c.row_number.label("roster_row"),
+                roster.c.household_head_token.label("household"),
+                roster.c.locality,
+                roster.c.programme,
+                feed.c.version,
+                feed.c.row_number,
+                roster.c.status.label("roster_status"),
+                roster.c.token.in_(select(self.repeated.table.c.token)).label("repeated"),
+                *values,
+                *(records.c[name] for name in distinct),
+            )
+            .select_from(joined_from)
+            .where(*conditions)
+        )
+        return Step(table, query)
+
+    def _sizes(self) -> Step:
+        """Members on assistance of each household a household-level rule may flag."""
+        roster = self.roster
+        table = _temporary(
+            "cmp_sizes",
+            self.metadata,
+            Column("household", Token, primary_key=True),
+            Column("locality", String(6), primary_key=True),
+            Column("size", Integer),
+        )
+        kinds = sorted({k for _, r in self.scoped if _per_capita(r) for k in self.reads(r)})
+        flagged = union(*(select(self.stages[k].table.c.household) for k in kinds)) if len(kinds) > 1 else None
+        households = flagged if flagged is not None else select(self.stages[kinds[0]].table.c.household)
+        query = (
+            select(
+                roster.c.household_head_token.label("household"),
+                roster.c.locality,
+                func.count(roster.c.token.distinct()).label("size"),
+            )
+            .where(
+                *self._active(roster),
+                roster.c.status.in_(ON_ASSISTANCE),
+                *self._in_region(roster.c.locality),
+                roster.c.household_head_token.in_(households),
+            )
+            .group_by(roster.c.household_head_token, roster.c.locality)
+        )
+        return Step(table, query)
+
+    def _repeated(self) -> Step:
+        """Persons enrolled more than once (another programme, another locality): where duplicates start, and
+        the only persons a rule must not count twice."""
+        roster = self.roster
+        table = _temporary("cmp_repeated", self.metadata, Column("token", Token, primary_key=True))
+        query = select(roster.c.token).where(*self._active(roster)).group_by(roster.c.token).having(func.count() > 1)
+        return Step(table, query)
+
+    # --- rules ---------------------------------------------------------------------------------------------
+
+    def _rule(self, scope: Scope, rule: AnyRule) -> Select[Any]:
+        if isinstance(rule, ThresholdRule):
+            return self._threshold(scope, rule)
+        if isinstance(rule, CountRule):
+            return self._count(scope, rule)
+        if isinstance(rule, ExistenceRule):
+            return self._existence(scope, rule)
+        return self._duplicate(scope, rule)
+
+    def _records_of(
+        self, scope: Scope, rule: AnyRule, kind: str, where: Filters
+    ) -> tuple[Table, list[ColumnElement[bool]]]:
+        """The stage of ``kind`` and the conditions selecting this rule's records from it. A person enrolled
+        twice in the household's locality counts once: through the first enrolment the rule examines."""
+        stage = self.stages[kind].table
+        earlier = stage.alias("earlier")
+        examined = [stage.c.programme.in_(rule.programmes), stage.c.roster_status.in_(rule.statuses)]
+        counted_before = exists().where(
+            earlier.c.token == stage.c.token,
+            earlier.c.household == stage.c.household,
+            earlier.c.locality == stage.c.locality,
+            earlier.c.programme.in_(rule.programmes),
+            earlier.c.roster_status.in_(rule.statuses),
+            or_(
+                earlier.c.roster_version < stage.c.roster_version,
+                and_(earlier.c.roster_version == stage.c.roster_version, earlier.c.roster_row < stage.c.roster_row),
+            ),
+        )
+        conditions = [
+            *examined,
+            *self._in_scope(stage.c.locality, scope),
+            *(stage.c[column].in_(codes) for column, codes in where),
+            *self._timing(rule, FACTS[kind], stage),
+            or_(~stage.c.repeated, ~counted_before),
+        ]
+        return stage, conditions
+
+    def _per_enrolment(
+        self, scope: Scope, rule: AnyRule, kind: str, where: Filters, amount: str | None = None
+    ) -> Select[Any]:
+        """One row per enrolment: its records' count, dates, keys (and amounts). The stage is keyed by
+        enrolment, so this streams without sorting."""
+        stage, conditions = self._records_of(scope, rule, kind, where)
+        dated = stage.c[FACTS[kind].date]
+        keys = [stage.c[name] for name, _ in _ENROLMENT_KEY]
+        sums = [cast(func.sum(stage.c[amount]), BigInteger).label("total")] if amount else []
+        return (
+            select(
+                *keys,
+                func.count().label("records"),
+                func.min(dated).label("first"),
+                func.max(dated).label("latest"),
+                self._record_keys(stage).label("record_keys"),
+                *sums,
+            )
+            .where(*conditions)
+            .group_by(*keys)
+        )
+
+    def _timing(self, rule: AnyRule, facts: FeedFacts, stage: Table) -> list[ColumnElement[bool]]:
+        dated = stage.c[facts.date]
+        conditions = [dated <= self.as_of]
+        months = rule.window_months()
+        if months is not None:
+            conditions.append(dated >= window_start(self.as_of, months))
+        if isinstance(rule, ExistenceRule) and rule.current and facts.end is not None:
+            end = stage.c[facts.end]
+            conditions.append(or_(end.is_(None), end >= self.as_of))
+        return conditions
+
+    def _keys(self, rows: FromClause, per: Per) -> list[ColumnElement[Any]]:
+        keys: list[ColumnElement[Any]] = [rows.c.household, rows.c.locality]
+        return [rows.c.token, *keys] if per is Per.PERSON else keys
+
+    @staticmethod
+    def _record_keys(rows: FromClause) -> ColumnElement[str]:
+        key = as_text(rows.c.version) + literal(":", String) + as_text(rows.c.row_number)
+        return func.aggregate_strings(key, ",")
+
+    def _hit(
+        self,
+        scope: Scope,
+        rule: AnyRule,
+        aggregate: FromClause,
+        evidence_key: ColumnElement[str],
+        evidence: ColumnElement[str],
+        *,
+        person: ColumnElement[Any] | None,
+    ) -> list[ColumnElement[Any]]:
+        subject = person if person is not None else aggregate.c.household
+        return [
+            literal(rule.code, String).label("rule"),
+            literal(scope.rules.prefix, String).label("region"),
+            literal(str(rule.signal), String).label("signal"),
+            literal(str(rule.severity), String).label("severity"),
+            aggregate.c.locality,
+            aggregate.c.programme,
+            aggregate.c.household,
+            (person if person is not None else null()).label("person"),
+            subject.label("subject"),
+            evidence_key.label("evidence_key"),
+            evidence.label("evidence"),
+            literal(self.due_on[rule.code], Date).label("due_on"),
+        ]
+
+    def _common_evidence(self, scope: Scope, rule: AnyRule, kinds: Sequence[str]) -> list[tuple[str, Any]]:
+        return [
+            ("rule", rule.code),
+            ("feeds", list(kinds)),
+            ("versions", sorted({v for k in kinds for v in self.versions[k]})),
+            ("as_of", self.as_of.isoformat()),
+            ("region", scope.rules.prefix),
+        ]
+
+    def _threshold(self, scope: Scope, rule: ThresholdRule) -> Select[Any]:
+        feeds = self.reads(rule)
+        parts = [self._per_enrolment(scope, rule, kind, rule.where, FACTS[kind].amount) for kind in feeds]
+        # Each part holds other feed versions, so the union repeats no record.
+        enrolments = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("enrolments")
+        keys = self._keys(enrolments, rule.per)
+        aggregate = (
+            select(
+                *keys,
+                func.min(enrolments.c.programme).label("programme"),
+                cast(func.sum(enrolments.c.total), BigInteger).label("total"),
+                cast(func.sum(enrolments.c.records), BigInteger).label("records"),
+                func.aggregate_strings(enrolments.c.record_keys, ",").label("record_keys"),
+            )
+            .group_by(*keys)
+            .subquery("totals")
+        )
+        standard = scope.rules.standard_fen
+        months = rule.months
+        per_capita = rule.measure is Measure.PER_CAPITA_MONTHLY
+        divisor_months = months if per_capita else 1
+        source: FromClause = aggregate
+        size: ColumnElement[int] = literal(1, Integer)
+        if per_capita:
+            assert self.sizes is not None
+            sizes = self.sizes.table
+            source = aggregate.join(
+                sizes, and_(sizes.c.household == aggregate.c.household, sizes.c.locality == aggregate.c.locality)
+            )
+            size = sizes.c.size
+
+        def beyond(bound: Bound) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+            """Both sides of ``total > bound`` in whole numbers: hundredths of the standard stay exact."""
+            if bound.percent is not None:
+                return aggregate.c.total * 100, literal(bound.percent * standard * divisor_months, BigInteger) * size
+            return aggregate.c.total, literal((bound.fen or 0) * divisor_months, BigInteger) * size
+
+        left, right = beyond(rule.above)
+        conditions = [left > right]
+        if rule.at_most is not None:
+            left, right = beyond(rule.at_most)
+            conditions.append(left <= right)
+        measured = aggregate.c.total // (size * months) if per_capita else aggregate.c.total
+        evidence = json_text(
+            *self._common_evidence(scope, rule, feeds),
+            ("measure", str(rule.measure)),
+            ("months", months),
+            ("window", [window_start(self.as_of, months).isoformat(), self.as_of.isoformat()]),
+            ("total_fen", aggregate.c.total),
+            ("household_size", size if per_capita else None),
+            ("measured_fen", measured),
+            ("standard_fen", standard),
+            ("above_fen", rule.above.in_fen(standard)),
+            ("at_most_fen", rule.at_most.in_fen(standard) if rule.at_most is not None else None),
+            ("records", aggregate.c.records),
+            ("record_keys", aggregate.c.record_keys),
+        )
+        evidence_key = joined(aggregate.c.total, size)
+        person = aggregate.c.token if rule.per is Per.PERSON else None
+        return (
+            select(*self._hit(scope, rule, aggregate, evidence_key, evidence, person=person))
+            .select_from(source)
+            .where(*conditions)
+        )
+
+    def _count(self, scope: Scope, rule: CountRule) -> Select[Any]:
+        stage, conditions = self._records_of(scope, rule, rule.feed, rule.where)
+        keys = self._keys(stage, rule.per)
+        counted = func.count(stage.c[rule.distinct].distinct()) if rule.distinct else func.count()
+        aggregate = (
+            select(
+                *keys,
+                func.min(stage.c.programme).label("programme"),
+                counted.label("counted"),
+                func.max(stage.c[FACTS[rule.feed].date]).label("latest"),
+                self._record_keys(stage).label("record_keys"),
+            )
+            .where(*conditions)
+            .group_by(*keys)
+            .having(counted >= rule.at_least)
+            .subquery("counts")
+        )
+        evidence = json_text(
+            *self._common_evidence(scope, rule, (rule.feed,)),
+            ("where", {column: list(codes) for column, codes in rule.where}),
+            ("distinct", rule.distinct),
+            ("at_least", rule.at_least),
+            ("count", aggregate.c.counted),
+            ("latest_on", aggregate.c.latest),
+            ("record_keys", aggregate.c.record_keys),
+        )
+        person = aggregate.c.token if rule.per is Per.PERSON else None
+        return select(
+            *self._hit(scope, rule, aggregate, joined(aggregate.c.counted, aggregate.c.latest), evidence, person=person)
+        )
+
+    def _existence(self, scope: Scope, rule: ExistenceRule) -> Select[Any]:
+        aggregate = self._per_enrolment(scope, rule, rule.feed, rule.where).subquery("events")
+        evidence = json_text(
+            *self._common_evidence(scope, rule, (rule.feed,)),
+            ("where", {column: list(codes) for column, codes in rule.where}),
+            ("within_months", rule.within_months),
+            ("current", rule.current),
+            ("records", aggregate.c.records),
+            ("first_on", aggregate.c.first),
+            ("latest_on", aggregate.c.latest),
+            ("record_keys", aggregate.c.record_keys),
+        )
+        key = joined(aggregate.c.records, aggregate.c.first, aggregate.c.latest)
+        return select(*self._hit(scope, rule, aggregate, key, evidence, person=aggregate.c.token))
+
+    def _duplicate(self, scope: Scope, rule: DuplicateRule) -> Select[Any]:
+        """Each redundant roster row against the row it duplicates: the lower programme (precedence as listed)
+        or, across localities, the later enrolment. One finding per person and locality."""
+        assert self.repeated is not None
+        repeated = self.repeated.table
+        own, other = self.roster.alias("own"), self.roster.alias("other")
+        roster_versions = self.versions[ROSTER]
+        precedence = {programme: index for index, programme in enumerate(rule.programmes)}
+
+        def rank(row: FromClause) -> ColumnElement[int]:
+            return case(precedence, value=row.c.programme, else_=len(precedence))
+
+        if rule.across is Across.PROGRAMME:
+            differs = own.c.programme != other.c.programme
+            redundant = rank(own) > rank(other)
+        else:
+            differs = own.c.locality != other.c.locality
+            redundant = or_(
+                own.c.since > other.c.since, and_(own.c.since == other.c.since, own.c.locality > other.c.locality)
+            )
+        partition = (own.c.token, own.c.household_head_token, own.c.locality)
+        order = (
+            rank(own).desc(),
+            own.c.since.desc(),
+            own.c.version,
+            own.c.row_number,
+            other.c.since,
+            other.c.locality,
+            other.c.version,
+            other.c.row_number,
+        )
+        pairs = (
+            select(
+                own.c.token,
+                own.c.household_head_token.label("household"),
+                own.c.locality,
+                own.c.programme,
+                own.c.since,
+                own.c.until,
+                own.c.monthly_amount_fen.label("amount"),
+                (as_text(own.c.version) + literal(":", String) + as_text(own.c.row_number)).label("record"),
+                other.c.locality.label("other_locality"),
+                other.c.programme.label("other_programme"),
+                other.c.since.label("other_since"),
+                other.c.until.label("other_until"),
+                other.c.monthly_amount_fen.label("other_amount"),
+                (as_text(other.c.version) + literal(":", String) + as_text(other.c.row_number)).label("other_record"),
+                func.row_number().over(partition_by=partition, order_by=order).label("pick"),
+            )
+            .select_from(
+                ordered_join(
+                    ordered_join(
+                        repeated, own, and_(own.c.version.in_(roster_versions), own.c.token == repeated.c.token)
+                    ),
+                    other,
+                    and_(other.c.version.in_(roster_versions), other.c.token == repeated.c.token),
+                )
+            )
+            .where(
+                *self._active(own),
+                own.c.programme.in_(rule.programmes),
+                own.c.status.in_(rule.statuses),
+                *self._in_scope(own.c.locality, scope),
+                *self._in_region(own.c.locality),
+                *self._active(other),
+                other.c.programme.in_(rule.programmes),
+                other.c.status.in_(rule.statuses),
+                differs,
+                redundant,
+            )
+            .subquery("pairs")
+        )
+        evidence = json_text(
+            *self._common_evidence(scope, rule, (ROSTER,)),
+            ("across", str(rule.across)),
+            ("record", pairs.c.record),
+            ("programme", pairs.c.programme),
+            ("since", pairs.c.since),
+            ("until", pairs.c.until),
+            ("monthly_amount_fen", pairs.c.amount),
+            ("other_record", pairs.c.other_record),
+            ("other_locality", pairs.c.other_locality),
+            ("other_programme", pairs.c.other_programme),
+            ("other_since", pairs.c.other_since),
+            ("other_until", pairs.c.other_until),
+            ("other_monthly_amount_fen", pairs.c.other_amount),
+        )
+        key = joined(
+            pairs.c.programme, pairs.c.since, pairs.c.other_locality, pairs.c.other_programme, pairs.c.other_since
+        )
+        return select(*self._hit(scope, rule, pairs, key, evidence, person=pairs.c.token)).where(pairs.c.pick == 1)

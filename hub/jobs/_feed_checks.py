@@ -1,0 +1,104 @@
+"""Re-checking enrolled households against departmental feeds (部门数据): property and deaths.
+
+Set-based per batch: one query per record kind for all the persons of a page, on the kind's by-person table
+(the layout the comparisons use). Tokens are derived per feed version from the raw numbers, so a version
+still under an older token key is read correctly. The rules here are the two exclusion signals a cross-check
+must not miss; the full rule set, as data, belongs to the comparison engine (issue 5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.feeds import current_versions, kind_by_code, lookup_tokens, record_tables
+from hub.privacy import Tokenizer
+from hub.store import Store
+from hub.store.models import FeedVersionRow
+
+#: Property uses that exclude a household whatever their size (DOMAIN.md: any non-residential property).
+NON_RESIDENTIAL = frozenset({"commercial", "office", "industrial"})
+RESIDENTIAL = "residential"
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    residential: int = 0
+    non_residential: int = 0
+    died_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Something to verify (never proof): a finding's kind and evidence, before it is raised."""
+
+    kind: str
+    evidence: Mapping[str, Any]
+
+
+class FeedFacts:
+    def __init__(self, store: Store, tokenizer: Tokenizer, *, max_homes: int = 1) -> None:
+        self.store = store
+        self.tokenizer = tokenizer
+        self.max_homes = max_homes
+
+    def of(self, numbers: Collection[str]) -> dict[str, PersonFacts]:
+        """Facts per ID number (persons with no row in any feed are absent)."""
+        homes: dict[str, int] = {}
+        others: dict[str, int] = {}
+        deaths: dict[str, dt.date] = {}
+        for number, kind in self._rows("property", numbers, "property_kind"):
+            if kind == RESIDENTIAL:
+                homes[number] = homes.get(number, 0) + 1
+            elif kind in NON_RESIDENTIAL:
+                others[number] = others.get(number, 0) + 1
+        for number, died_on in self._rows("death", numbers, "died_on"):
+            deaths[number] = min(died_on, deaths.get(number, died_on))
+        return {
+            number: PersonFacts(homes.get(number, 0), others.get(number, 0), deaths.get(number))
+            for number in set(homes) | set(others) | set(deaths)
+        }
+
+    def _rows(self, kind: str, numbers: Collection[str], column: str) -> Iterable[tuple[str, Any]]:
+        table = record_tables(kind_by_code(kind))[1]
+        with self.store.session() as session:
+            versions = list(
+                session.scalars(select(FeedVersionRow).where(FeedVersionRow.id.in_(current_versions(session, kind))))
+            )
+            if not versions or not numbers:
+                return []
+            owner = {
+                token: number
+                for version in versions
+                for number in numbers
+                for token in lookup_tokens(self.tokenizer, version, number)
+            }
+            rows = session.execute(
+                select(table.c.token, table.c[column]).where(
+                    table.c.version.in_([v.id for v in versions]), table.c.token.in_(list(owner))
+                )
+            ).all()
+        return [(owner[token], value) for token, value in rows]
+
+    def findings(self, person: str, household: Collection[str], facts: Mapping[str, PersonFacts]) -> list[Hit]:
+        """What the feeds say against ``person``'s enrolment: a death, or property beyond the limits."""
+        found = []
+        own = facts.get(person)
+        if own is not None and own.died_on is not None:
+            found.append(Hit("deceased", {"died_on": own.died_on.isoformat(), "source": "death feed"}))
+        members = set(household) | {person}
+        homes = sum(facts[n].residential for n in members if n in facts)
+        others = sum(facts[n].non_residential for n in members if n in facts)
+        if homes > self.max_homes or others > 0:
+            evidence = {
+                "residential": homes,
+                "non_residential": others,
+                "members": len(members),
+                "source": "property feed",
+            }
+            found.append(Hit("property", evidence))
+        return found

@@ -1,0 +1,237 @@
+"""Header policies: small objects, each checking one rule, composed in one place (``default_policy``).
+
+Modelled on sigstore-python's verification policies: ``check`` returns nothing and raises a
+``hub.errors.PolicyError`` that explains itself to the officer who sent the message. A policy sees
+an envelope that has already been verified; none of them parses the body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import Connection, delete
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+
+from hub.envelope import Opened, to_datetime
+from hub.errors import (
+    Expired,
+    InvalidArgument,
+    NotGranted,
+    NotYetValid,
+    Replayed,
+    ServiceMismatch,
+    UnknownMember,
+    WrongRecipient,
+)
+from hub.registry import DirectorySnapshot, Member
+from hub.store import Store
+from hub.store._base import UtcDateTime
+from hub.store.models import SeenMessageRow
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a policy knows about the call besides the envelope: the RPC, the time, the registry."""
+
+    service: str
+    now: dt.datetime
+    directory: DirectorySnapshot
+    hub_id: str
+
+
+class HeaderPolicy(Protocol):
+    def check(self, opened: Opened, call: Call) -> None: ...
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every policy must pass; the first failure is raised."""
+
+    policies: tuple[HeaderPolicy, ...]
+
+    def check(self, opened: Opened, call: Call) -> None:
+        for policy in self.policies:
+            policy.check(opened, call)
+
+
+def resolve_recipient(recipient: str, directory: DirectorySnapshot) -> Member:
+    """A member id, or a routed address ``<kind>@<region code>`` (longest-prefix jurisdiction)."""
+    if "@" in recipient:
+        kind, _, region = recipient.partition("@")
+        return directory.route(kind, region)
+    return directory.member(recipient)
+
+
+class RecipientIsHubOrMember:
+    """The recipient must be the hub, or a member the hub can route to (by id or by region)."""
+
+    def check(self, opened: Opened, call: Call) -> None:
+        recipient = opened.header.recipient
+        if recipient == call.hub_id:
+            return
+        try:
+            member = resolve_recipient(recipient, call.directory)
+        except UnknownMember:
+            raise WrongRecipient(
+                f"recipient {recipient!r} is neither this hub nor a member it can route to", recipient=recipient
+            ) from None
+        if member.revoked:
+            raise WrongRecipient(f"recipient {recipient} is revoked", recipient=recipient)
+
+
+class ServiceMatchesCall:
+    """A message signed for one service cannot be replayed against another."""
+
+    def check(self, opened: Opened, call: Call) -> None:
+        if opened.header.service != call.service:
+            raise ServiceMismatch(
+                f"the message is for {opened.header.service or 'no service'} but was sent to {call.service}",
+                expected=call.service,
+            )
+
+
+@dataclass(frozen=True)
+class ValidityWindow:
+    """issued_at ≤ now + skew ≤ … and now − skew ≤ expires_at, with a bounded window length."""
+
+    skew: dt.timedelta = dt.timedelta(minutes=2)
+    longest: dt.timedelta = dt.timedelta(hours=1)
+
+    def check(self, opened: Opened, call: Call) -> None:
+        header = opened.header
+        if not header.HasField("issued_at") or not header.HasField("expires_at"):
+            raise InvalidArgument("header.issued_at", "issued_at and expires_at are required")
+        # Plain epoch seconds: converting Timestamps to datetimes costs more than the whole check.
+        issued, expires = epoch(header.issued_at), epoch(header.expires_at)
+        now, skew = call.now.timestamp(), self.skew.total_seconds()
+        if expires <= issued:
+            raise InvalidArgument("header.expires_at", "expires_at must be after issued_at")
+        if expires - issued > self.longest.total_seconds():
+            window = dt.timedelta(seconds=expires - issued)
+            raise InvalidArgument(
+                "header.expires_at", f"a message may be valid for at most {self.longest}, not {window}"
+            )
+        if issued - skew > now:
+            raise NotYetValid(
+                f"the message is issued at {to_datetime(header.issued_at):%Y-%m-%d %H:%M:%S}Z, in the future"
+            )
+        if expires + skew < now:
+            raise Expired(f"the message expired at {to_datetime(header.expires_at):%Y-%m-%d %H:%M:%S}Z")
+
+
+class SenderIsGranted:
+    """The sender holds a grant for this service and purpose (or for any purpose)."""
+
+    def check(self, opened: Opened, call: Call) -> None:
+        purpose = opened.header.purpose.code
+        if not call.directory.is_granted(opened.sender, call.service, purpose):
+            raise NotGranted(
+                f"{opened.sender} holds no grant for {call.service} with purpose {purpose or '(none)'}",
+                service=call.service,
+                purpose=purpose,
+            )
+
+
+def epoch(stamp: Timestamp) -> float:
+    return stamp.seconds + stamp.nanos / 1e9
+
+
+@functools.cache
+def _time_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
+    """How the ``UtcDateTime`` column type binds a time on this dialect, for plain statements."""
+    processor = UtcDateTime().bind_processor(dialect)
+    return processor if processor is not None else (lambda value: value)
+
+
+@dataclass
+class ReplayGuard:
+    """Accepts a message id once within its validity window, remembered in the database.
+
+    ``check_fresh`` reads (cheap, no write lock) before anything is routed; ``remember_on`` inserts
+    inside the transaction that records the request, where the primary key settles any race.
+    Run it last: a message rejected for another reason must not use up its id.
+    """
+
+    store: Store
+    skew: dt.timedelta = dt.timedelta(minutes=2)
+    _recent: dict[str, float] = field(default_factory=dict)
+
+    def check_fresh(self, opened: Opened) -> None:
+        """Refuse an id this process, an earlier run of it, or another replica already accepted.
+
+        One primary-key read on a plain DBAPI cursor: SQLAlchemy's per-statement bookkeeping would
+        cost more than the read itself, and this runs on every request.
+        """
+        message_id = opened.header.message_id
+        if message_id in self._recent:
+            raise Replayed(f"message {message_id} was already accepted", message_id=message_id)
+        mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
+        connection = self.store.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(f"SELECT 1 FROM seen_messages WHERE message_id = {mark}", (message_id,))
+            seen = cursor.fetchone() is not None
+            cursor.close()
+            connection.rollback()  # end the read transaction (PostgreSQL opens one implicitly)
+        finally:
+            connection.close()
+        if seen:
+            raise Replayed(f"message {message_id} was already accepted", message_id=message_id)
+
+    def remember_on(self, connection: Connection, opened: Opened) -> None:
+        """Insert the id; a duplicate raises ``IntegrityError`` (the caller maps it to ``Replayed``).
+
+        A plain statement on the writer's connection: this runs once per request.
+        """
+        header = opened.header
+        until = dt.datetime.fromtimestamp(epoch(header.expires_at), dt.UTC) + self.skew
+        dialect = connection.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        bind = _time_binder(dialect)
+        connection.exec_driver_sql(
+            f"INSERT INTO seen_messages (message_id, sender, expires_at) VALUES ({mark}, {mark}, {mark})",
+            (header.message_id, header.sender, bind(until)),
+        )
+
+    def note(self, opened: Opened) -> None:
+        if len(self._recent) > 100_000:
+            self._recent.clear()
+        self._recent[opened.header.message_id] = epoch(opened.header.expires_at)
+
+    def check(self, opened: Opened, call: Call) -> None:
+        """As a standalone policy: check and remember at once, in a transaction of its own."""
+        self.check_fresh(opened)
+        try:
+            with self.store.engine.begin() as connection:
+                self.remember_on(connection, opened)
+        except IntegrityError:
+            raise Replayed(f"message {opened.header.message_id} was already accepted") from None
+        self.note(opened)
+
+    def purge(self, now: dt.datetime) -> int:
+        """Forget ids whose window has closed: they would be rejected as expired anyway."""
+        with self.store.session() as session:
+            result = session.execute(delete(SeenMessageRow).where(SeenMessageRow.expires_at < now))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def default_policy(*, skew: dt.timedelta, longest: dt.timedelta) -> AllOf:
+    """The header checks, in the order a rejection is most useful to the sender.
+
+    Replay is not among them: ``ReplayGuard`` runs after the body is validated too, as the very
+    last step, so that a message refused for any reason has not used up its id.
+    """
+    return AllOf(
+        (
+            ServiceMatchesCall(),
+            RecipientIsHubOrMember(),
+            ValidityWindow(skew=skew, longest=longest),
+            SenderIsGranted(),
+        )
+    )

@@ -1,0 +1,308 @@
+"""The member registry: who may send, with which keys, for what, and where to route a question.
+
+Backed by the store; lookups on the hot path go through ``Directory``, an in-process snapshot
+refreshed every few seconds, so a signed query costs no registry round trip to the database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.envelope import VerifyingKey
+from hub.errors import FailedPrecondition, InvalidArgument, KeyRevoked, UnknownMember, UnknownSender
+from hub.store import Store
+from hub.store._base import utcnow
+from hub.store.models import CertificateRow, GrantRow, JurisdictionRow, MemberRow, SigningKeyRow
+
+ANY_PURPOSE = "*"
+
+#: Member kinds the hub knows; a member of another kind is refused so typos do not create dead routes.
+KINDS = (
+    "hub",
+    "civil-affairs",
+    "public-security",
+    "education",
+    "hrss",
+    "housing",
+    "medical-insurance",
+    "rural-revitalisation",
+    "market-regulation",
+    "tax",
+    "housing-fund",
+    "disabled-persons",
+    "health",
+    "bank",
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    kind: str
+    name: str
+    endpoint: str
+    jurisdictions: tuple[str, ...]
+    revoked: bool
+
+    @classmethod
+    def from_row(cls, row: MemberRow) -> Member:
+        return cls(
+            member_id=row.member_id,
+            kind=row.kind,
+            name=row.name,
+            endpoint=row.endpoint,
+            jurisdictions=tuple(sorted(j.prefix for j in row.jurisdictions)),
+            revoked=row.revoked_at is not None,
+        )
+
+
+def _split_member_id(member_id: str) -> tuple[str, str]:
+    from hub.identifiers import validate_member_id
+
+    return validate_member_id(member_id)
+
+
+def _validate_prefix(prefix: str) -> str:
+    from hub.identifiers import validate_region_prefix
+
+    return validate_region_prefix(prefix)
+
+
+class Registry:
+    """Writes and reads of the registry tables. Every method runs in its own transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add_member(
+        self,
+        member_id: str,
+        *,
+        kind: str,
+        name: str = "",
+        jurisdictions: Iterable[str] = (),
+        endpoint: str = "",
+    ) -> Member:
+        uscc, subsystem = _split_member_id(member_id)
+        if kind not in KINDS:
+            raise InvalidArgument("kind", f"unknown member kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        prefixes = sorted({_validate_prefix(p) for p in jurisdictions})
+        with self.store.session() as session:
+            row = session.get(MemberRow, member_id)
+            if row is None:
+                row = MemberRow(member_id=member_id, uscc=uscc, subsystem=subsystem)
+                session.add(row)
+            elif row.revoked_at is not None:
+                raise FailedPrecondition(f"member {member_id} is revoked; a revoked member is not re-added")
+            row.kind, row.name, row.endpoint = kind, name, endpoint
+            known = {j.prefix for j in row.jurisdictions}
+            row.jurisdictions.extend(JurisdictionRow(prefix=p) for p in prefixes if p not in known)
+            session.flush()
+            return Member.from_row(row)
+
+    def set_endpoint(self, member_id: str, endpoint: str) -> None:
+        with self.store.session() as session:
+            self._row(session, member_id).endpoint = endpoint
+
+    def add_signing_key(self, member_id: str, public_key_pem: bytes) -> str:
+        key = VerifyingKey.from_pem(public_key_pem, owner=member_id)
+        with self.store.session() as session:
+            self._row(session, member_id)
+            existing = session.get(SigningKeyRow, key.keyid)
+            if existing is not None and existing.member_id != member_id:
+                raise FailedPrecondition(f"signing key {key.keyid[:16]}… already belongs to {existing.member_id}")
+            if existing is None:
+                session.add(
+                    SigningKeyRow(keyid=key.keyid, member_id=member_id, suite=key.suite.name, public_key_pem=key.pem())
+                )
+        return key.keyid
+
+    def add_certificate(self, member_id: str, cert_pem: bytes) -> str:
+        from hub.pki import fingerprint
+
+        certificate = x509.load_pem_x509_certificate(cert_pem)
+        print_ = fingerprint(cert_pem)
+        with self.store.session() as session:
+            self._row(session, member_id)
+            if session.get(CertificateRow, print_) is None:
+                session.add(
+                    CertificateRow(
+                        fingerprint=print_,
+                        member_id=member_id,
+                        serial=format(certificate.serial_number, "x"),
+                        pem=cert_pem.decode(),
+                        not_after=certificate.not_valid_after_utc,
+                    )
+                )
+        return print_
+
+    def grant(self, member_id: str, service: str, purpose_code: str = ANY_PURPOSE) -> None:
+        if not service or "/" not in service:
+            raise InvalidArgument("service", f"{service!r} is not a service name like hub.v1.Verification/Method")
+        with self.store.session() as session:
+            self._row(session, member_id)
+            if session.get(GrantRow, (member_id, service, purpose_code)) is None:
+                session.add(GrantRow(member_id=member_id, service=service, purpose_code=purpose_code))
+
+    def revoke_grant(self, member_id: str, service: str, purpose_code: str = ANY_PURPOSE) -> None:
+        with self.store.session() as session:
+            row = session.get(GrantRow, (member_id, service, purpose_code))
+            if row is not None:
+                session.delete(row)
+
+    def revoke_member(self, member_id: str, reason: str = "") -> None:
+        """Revoke a member with every key and certificate it holds."""
+        now = utcnow()
+        with self.store.session() as session:
+            row = self._row(session, member_id)
+            row.revoked_at = row.revoked_at or now
+            row.revocation_reason = reason
+            for key in row.signing_keys:
+                key.revoked_at = key.revoked_at or now
+            for certificate in row.certificates:
+                certificate.revoked_at = certificate.revoked_at or now
+
+    def revoke_key(self, keyid: str) -> None:
+        with self.store.session() as session:
+            row = session.get(SigningKeyRow, keyid)
+            if row is None:
+                raise UnknownSender(f"no signing key has id {keyid[:16]}…", keyid=keyid)
+            row.revoked_at = row.revoked_at or utcnow()
+
+    def revoke_certificate(self, fingerprint: str) -> None:
+        with self.store.session() as session:
+            row = session.get(CertificateRow, fingerprint)
+            if row is None:
+                raise UnknownMember(f"no certificate has fingerprint {fingerprint[:16]}…")
+            row.revoked_at = row.revoked_at or utcnow()
+
+    def get(self, member_id: str) -> Member:
+        with self.store.session() as session:
+            return Member.from_row(self._row(session, member_id))
+
+    def members(self, kind: str | None = None) -> list[Member]:
+        with self.store.session() as session:
+            query = select(MemberRow).order_by(MemberRow.member_id)
+            if kind:
+                query = query.where(MemberRow.kind == kind)
+            return [Member.from_row(row) for row in session.scalars(query)]
+
+    def grants(self, member_id: str) -> list[tuple[str, str]]:
+        with self.store.session() as session:
+            return [(g.service, g.purpose_code) for g in self._row(session, member_id).grants]
+
+    def snapshot(self) -> DirectorySnapshot:
+        """Everything the hot path needs, read in one transaction."""
+        with self.store.session() as session:
+            members = {row.member_id: Member.from_row(row) for row in session.scalars(select(MemberRow))}
+            keys = {
+                row.keyid: (
+                    VerifyingKey.from_pem(row.public_key_pem, owner=row.member_id),
+                    row.revoked_at is not None or members[row.member_id].revoked,
+                )
+                for row in session.scalars(select(SigningKeyRow))
+            }
+            certificates = {
+                row.fingerprint: (row.member_id, row.revoked_at is not None or members[row.member_id].revoked)
+                for row in session.scalars(select(CertificateRow))
+            }
+            grants = {(g.member_id, g.service, g.purpose_code) for g in session.scalars(select(GrantRow))}
+        return DirectorySnapshot(members, keys, certificates, frozenset(grants))
+
+    @staticmethod
+    def _row(session: Session, member_id: str) -> MemberRow:
+        row = session.get(MemberRow, member_id)
+        if row is None:
+            raise UnknownMember(f"no member {member_id} is registered", member=member_id)
+        return row
+
+
+@dataclass(frozen=True)
+class DirectorySnapshot:
+    members: dict[str, Member]
+    keys: dict[str, tuple[VerifyingKey, bool]]
+    certificates: dict[str, tuple[str, bool]]
+    grants: frozenset[tuple[str, str, str]]
+
+    def lookup(self, keyid: str) -> VerifyingKey:
+        try:
+            key, revoked = self.keys[keyid]
+        except KeyError:
+            raise UnknownSender(f"no registered signing key has id {keyid[:16]}…", keyid=keyid) from None
+        if revoked:
+            raise KeyRevoked(f"signing key {keyid[:16]}… of {key.owner} has been revoked", keyid=keyid)
+        return key
+
+    def member(self, member_id: str) -> Member:
+        try:
+            return self.members[member_id]
+        except KeyError:
+            raise UnknownMember(f"no member {member_id} is registered", member=member_id) from None
+
+    def is_granted(self, member_id: str, service: str, purpose_code: str) -> bool:
+        return (member_id, service, purpose_code) in self.grants or (
+            member_id,
+            service,
+            ANY_PURPOSE,
+        ) in self.grants
+
+    def certificate_owner(self, fingerprint: str) -> str:
+        """The member a TLS certificate belongs to; ``KeyRevoked`` if revoked, ``UnknownSender`` if unknown."""
+        try:
+            member_id, revoked = self.certificates[fingerprint]
+        except KeyError:
+            raise UnknownSender(f"TLS certificate {fingerprint[:16]}… is not registered to any member") from None
+        if revoked:
+            raise KeyRevoked(f"TLS certificate {fingerprint[:16]}… of {member_id} has been revoked")
+        return member_id
+
+    def route(self, kind: str, region_code: str) -> Member:
+        """The active member of ``kind`` whose jurisdiction is the longest prefix of ``region_code``."""
+        best: tuple[int, Member] | None = None
+        for member in self.members.values():
+            if member.kind != kind or member.revoked:
+                continue
+            for prefix in member.jurisdictions:
+                if region_code.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), member)
+        if best is None:
+            raise UnknownMember(f"no {kind} member has jurisdiction over region {region_code}", kind=kind)
+        return best[1]
+
+    def of_kind(self, kinds: Sequence[str]) -> list[Member]:
+        return [m for m in self.members.values() if m.kind in kinds and not m.revoked]
+
+
+class Directory:
+    """A thread-safe, periodically refreshed ``DirectorySnapshot``; also a ``KeyRing``."""
+
+    def __init__(self, registry: Registry, *, ttl: float = 2.0) -> None:
+        self.registry = registry
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._snapshot: DirectorySnapshot | None = None
+        self._loaded_at = 0.0
+
+    @property
+    def current(self) -> DirectorySnapshot:
+        snapshot = self._snapshot
+        if snapshot is None or time.monotonic() - self._loaded_at > self.ttl:
+            with self._lock:
+                if self._snapshot is None or time.monotonic() - self._loaded_at > self.ttl:
+                    self._snapshot = self.registry.snapshot()
+                    self._loaded_at = time.monotonic()
+                snapshot = self._snapshot
+        return snapshot
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
+
+    def lookup(self, keyid: str) -> VerifyingKey:
+        return self.current.lookup(keyid)

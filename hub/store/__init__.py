@@ -1,0 +1,45 @@
+"""Storage: SQLAlchemy 2 over SQLite (embedded default, WAL) or PostgreSQL (by URL).
+
+``Store`` owns the engine and the session factory; repositories (``hub.registry``, the audit log,
+feeds, findings) take a ``Store``. Nothing here knows about gRPC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.store import migrate
+from hub.store._engine import make_engine, normalise_url, sqlite_url
+
+__all__ = ["Store", "make_engine", "normalise_url", "open_store", "sqlite_url"]
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, upgrade: bool = True) -> Store:
+    """Open the database at ``url``; an empty or older database is migrated to head first."""
+    engine = make_engine(url)
+    if upgrade and migrate.needs_upgrade(engine):
+        migrate.upgrade(engine)
+    return Store(engine)

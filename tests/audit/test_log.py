@@ -1,0 +1,241 @@
+"""The stored log: gap-free chained appends, signed checkpoints, proofs, access reports, retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from hub.audit import AuditLog, AuditTampered, ProofInvalid, access_report_record
+from hub.audit._merkle import (
+    EMPTY_ROOT,
+    inclusion_ranges,
+    leaf_hash,
+    memory_subtrees,
+    merkle_root,
+    verify_consistency,
+)
+from hub.audit._models import AuditEntryRow, AuditNodeRow
+from hub.audit._record import GENESIS_HASH, entry_hash
+from hub.config import AuditSettings
+from hub.envelope import SigningKey
+from hub.errors import FailedPrecondition, InvalidArgument, NotFound, SignatureInvalid
+from hub.store import Store
+
+from .conftest import RecordFactory, make_record, token
+
+
+def stored_leaves(store: Store) -> list[bytes]:
+    with store.session() as session:
+        hashes = session.execute(select(AuditEntryRow.entry_hash).order_by(AuditEntryRow.seq)).scalars().all()
+    return [leaf_hash(h) for h in hashes]
+
+
+def fill(store: Store, log: AuditLog, count: int, batch: int = 100) -> None:
+    for start in range(0, count, batch):
+        with store.session() as session:
+            log.append_many(session, [make_record(n) for n in range(start, min(count, start + batch))])
+
+
+def test_appends_are_gap_free_and_chained(store: Store, audit_log: AuditLog, record: RecordFactory) -> None:
+    seqs = []
+    for _ in range(3):
+        with store.session() as session:
+            seqs.append(audit_log.append(session, record()))
+    with store.session() as session:
+        seqs += audit_log.append_many(session, [record() for _ in range(4)])
+        assert audit_log.append_many(session, []) == []
+    assert seqs == list(range(7))
+    assert audit_log.size() == 7
+    prev = GENESIS_HASH
+    for seq in range(7):
+        entry = audit_log.entry(seq)
+        assert entry.prev_hash == prev
+        assert entry.entry_hash == entry_hash(seq, prev, entry.recorded_at, entry.record)
+        prev = entry.entry_hash
+
+
+def test_an_append_rolls_back_with_the_effect_it_records(store: Store, audit_log: AuditLog) -> None:
+    with pytest.raises(RuntimeError), store.session() as session:
+        audit_log.append(session, make_record(1))
+        raise RuntimeError("the effect failed")
+    assert audit_log.size() == 0
+    with store.session() as session:
+        assert audit_log.append(session, make_record(2)) == 0
+    assert audit_log.entry(0).record.message_id == make_record(2).message_id
+
+
+def test_checkpoints_sign_the_merkle_root(store: Store, audit_log: AuditLog, hub_key: SigningKey) -> None:
+    empty = audit_log.checkpoint()
+    assert (empty.tree_size, empty.root_hash) == (0, EMPTY_ROOT)
+    fill(store, audit_log, 5)
+    signed = audit_log.checkpoint()
+    assert signed.tree_size == 5
+    assert signed.root_hash == merkle_root(stored_leaves(store)) == audit_log.root(5)
+    signed.verify(hub_key.public)
+    assert audit_log.latest_checkpoint() == signed
+    assert [c.tree_size for c in audit_log.checkpoints()] == [0, 5]
+    assert signed.body.decode().splitlines()[:2] == ["assistance-hub/audit", "5"]
+    with pytest.raises(SignatureInvalid):
+        signed.verify(SigningKey.generate().public)
+
+
+def test_checkpoints_need_the_hub_key(store: Store) -> None:
+    with pytest.raises(FailedPrecondition):
+        AuditLog(store).checkpoint()
+    with pytest.raises(InvalidArgument):
+        AuditLog(store, origin="DSSEv1 forged")
+
+
+def test_proofs_over_cached_and_uncached_subtrees(store: Store, audit_log: AuditLog) -> None:
+    fill(store, audit_log, 600, batch=7)  # small batches: PostgreSQL writes each in one statement
+    with store.session() as session:
+        nodes = session.execute(select(AuditNodeRow.level, AuditNodeRow.idx)).all()
+    assert sorted(nodes) == [(8, 0), (8, 1), (9, 0)]  # only subtrees of 256 leaves and more are kept
+    leaves = stored_leaves(store)
+    signed = audit_log.checkpoint()
+    for seq in (0, 1, 255, 256, 511, 512, 599):
+        proof = audit_log.inclusion_proof(seq)
+        assert proof.tree_size == 600
+        assert list(proof.hashes) == [memory_subtrees(leaves)(*r) for r in inclusion_ranges(seq, 600)]
+        proof.verify(signed.root_hash)
+    for seq, size in ((0, 1), (300, 513), (256, 257)):
+        audit_log.inclusion_proof(seq, size).verify(merkle_root(leaves[:size]))
+    for first, second in ((1, 600), (256, 600), (300, 513), (599, 600), (600, 600)):
+        proof = audit_log.consistency_proof(first, second)
+        verify_consistency(first, second, merkle_root(leaves[:first]), merkle_root(leaves[:second]), proof.hashes)
+    assert audit_log.consistency_proof(512).second == 600
+
+
+def test_proofs_survive_lost_node_cache(store: Store, audit_log: AuditLog) -> None:
+    fill(store, audit_log, 300, batch=100)  # large batches: written row by row
+    expected = audit_log.root(300)
+    with store.session() as session:
+        session.execute(delete(AuditNodeRow))
+    assert audit_log.root(300) == expected == merkle_root(stored_leaves(store))
+
+
+def test_a_missing_stored_entry_is_reported(store: Store, audit_log: AuditLog) -> None:
+    fill(store, audit_log, 10)
+    with store.session() as session:
+        session.execute(delete(AuditEntryRow).where(AuditEntryRow.seq == 4))
+    with pytest.raises(AuditTampered) as caught:
+        audit_log.root(10)
+    assert (caught.value.problem, caught.value.seq) == ("gap", 4)
+
+
+def test_inclusion_by_message_id_and_its_refusals(store: Store, audit_log: AuditLog) -> None:
+    fill(store, audit_log, 4)
+    with pytest.raises(FailedPrecondition, match="no checkpoint"):
+        audit_log.inclusion_proof(1)
+    signed = audit_log.checkpoint()
+    proof = audit_log.inclusion_proof(make_record(2).message_id)
+    assert proof.leaf_index == 2
+    proof.verify(signed.root_hash)
+    fill(store, audit_log, 1)  # entry 4: not yet under a checkpoint
+    with pytest.raises(FailedPrecondition, match="next checkpoint"):
+        audit_log.inclusion_proof(4)
+    with pytest.raises(NotFound):
+        audit_log.inclusion_proof("0190c2a4-0000-7000-8000-999999999999")
+    with pytest.raises(InvalidArgument):
+        audit_log.inclusion_proof(1, 99)
+    with pytest.raises(InvalidArgument):
+        audit_log.consistency_proof(5, 4)
+
+
+def test_an_inclusion_proof_is_bound_to_its_entry(store: Store, audit_log: AuditLog) -> None:
+    fill(store, audit_log, 8)
+    signed = audit_log.checkpoint()
+    one, other = audit_log.inclusion_proof(1), audit_log.inclusion_proof(2)
+    forged = type(one)(one.leaf_index, one.tree_size, one.entry_hash, other.entry, one.hashes)
+    with pytest.raises(ProofInvalid):
+        forged.verify(signed.root_hash)
+    moved = type(one)(2, one.tree_size, one.entry_hash, one.entry, one.hashes)
+    with pytest.raises(ProofInvalid):
+        moved.verify(signed.root_hash)
+
+
+def test_access_report_lists_who_asked_and_logs_the_answer(store: Store, audit_log: AuditLog) -> None:
+    alice, bob = token(1), token(2)
+    with store.session() as session:
+        audit_log.append(session, make_record(10, tokens=(alice, bob)))
+        audit_log.append(session, make_record(11, tokens=(bob,)))
+        audit_log.append(session, make_record(12, kind="response", tokens=(alice, alice)))  # a repeated token
+    report = audit_log.access_report(alice)
+    assert [(e.seq, e.kind) for e in report] == [(0, "request"), (2, "response")]
+    first = report[0]
+    assert (first.asker, first.service, first.purpose_code, first.case_number) == (
+        "11130629MB1234567X/dibao",
+        "hub.v1.Verification/HouseholdRegistration",
+        "dibao.application",
+        "容民救〔2025〕10号",
+    )
+    assert [e.seq for e in audit_log.access_report(alice, kinds=["request"])] == [0]
+    with store.session() as session:
+        answered = audit_log.access_report(alice, session=session)
+        seq = audit_log.append(session, access_report_record(alice, answered, asker="hubctl", case_number="P-7"))
+    logged = audit_log.access_report(alice)[-1]
+    assert (logged.seq, logged.kind, logged.asker, logged.case_number) == (seq, "access_report", "hubctl", "P-7")
+    assert audit_log.access_report(token(3)) == []
+    with pytest.raises(InvalidArgument):
+        audit_log.access_report(b"11010519491231002X")
+
+
+def test_purging_bodies_keeps_the_chain_verifiable(store: Store, hub_key: SigningKey) -> None:
+    now = [dt.datetime(2025, 1, 1, tzinfo=dt.UTC)]
+    log = AuditLog(store, hub_key, clock=lambda: now[0])
+    fill(store, log, 3)
+    root = log.checkpoint().root_hash
+    now[0] += dt.timedelta(days=200)
+    fill(store, log, 2)
+    assert log.purge_bodies(dt.timedelta(days=AuditSettings().body_retention_days)) == 3
+    assert log.purge_bodies(dt.timedelta(days=180)) == 0
+    assert [log.entry(seq).record.payload is None for seq in range(5)] == [True, True, True, False, False]
+    assert log.root(3) == root
+    proof = log.inclusion_proof(1, 3)
+    proof.verify(root)
+
+
+def test_retention_defaults_respect_the_law() -> None:
+    settings = AuditSettings()
+    assert settings.body_retention_days == 180
+    assert settings.entry_retention_days >= 3 * 365
+    with pytest.raises(ValueError):
+        AuditSettings(entry_retention_days=365)
+
+
+def test_concurrent_appends_stay_gap_free_and_chained(store: Store, audit_log: AuditLog) -> None:
+    threads, rounds = 6, 15
+    errors: list[BaseException] = []
+
+    def worker(base: int) -> None:
+        try:
+            for n in range(rounds):
+                with store.session() as session:
+                    if n % 3:
+                        audit_log.append(session, make_record(base + n))
+                    else:
+                        audit_log.append_many(session, [make_record(base + n), make_record(base + n + 500)])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=worker, args=(1000 * i,)) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    assert errors == []
+    expected = threads * (rounds + rounds // 3)
+    with store.session() as session:
+        count, low, high = session.execute(
+            select(func.count(), func.min(AuditEntryRow.seq), func.max(AuditEntryRow.seq))
+        ).one()
+    assert (count, low, high) == (expected, 0, expected - 1)
+    prev = GENESIS_HASH
+    for seq in range(expected):
+        entry = audit_log.entry(seq)
+        assert entry.prev_hash == prev
+        prev = entry.entry_hash
+    assert audit_log.checkpoint().root_hash == merkle_root(stored_leaves(store))
