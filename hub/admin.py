@@ -1,4 +1,8 @@
-"""The Admin service: the member registry over signed RPCs, for operators who hold an admin grant."""
+"""The Admin service: the member registry over signed RPCs, for operators who hold an admin grant.
+
+Each handler makes its change in one registry transaction, so a refused request (an unknown member or key,
+a bad value) changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -43,10 +47,13 @@ def admin_handlers(registry: Registry, directory: Directory) -> dict[str, LocalH
     async def add_member(request: Opened, call: Call) -> ProtoMessage:
         body = request.body(admin_pb2.MemberInfo)
         member = registry.add_member(
-            body.member_id, kind=body.kind, name=body.name, jurisdictions=body.jurisdictions, endpoint=body.endpoint
+            body.member_id,
+            kind=body.kind,
+            name=body.name,
+            jurisdictions=body.jurisdictions,
+            endpoint=body.endpoint,
+            signing_keys=[key.public_key_pem for key in body.signing_keys],
         )
-        for key in body.signing_keys:
-            registry.add_signing_key(member.member_id, key.public_key_pem)
         directory.invalidate()
         return member_info(registry.get(member.member_id), registry)
 

@@ -18,7 +18,7 @@ from google.protobuf.message import Message as ProtoMessage
 from sqlalchemy import select
 
 from hub import services
-from hub.envelope import Opened, to_datetime
+from hub.envelope import Opened
 from hub.errors import ConsentExpired, ConsentMissing, ConsentOutOfScope, FailedPrecondition, InvalidArgument
 from hub.identifiers import validate_id_number
 from hub.policy import Call
@@ -27,6 +27,7 @@ from hub.store import Store
 from hub.store._base import utcnow
 from hub.store.models import ConsentRow, ConsentSubjectRow
 from hub.v1.verification_pb2 import ConsentReceipt, ConsentRegistration, ConsentRevocation
+from hub.validation import moment
 
 if TYPE_CHECKING:
     from hub.exchange import LocalHandler
@@ -67,7 +68,10 @@ class ConsentBook:
         scopes = sorted({s.strip() for s in registration.scopes if s.strip()})
         if not scopes or any(" " in s for s in scopes):
             raise InvalidArgument("scopes", "name the data the household authorised (e.g. hrss, housing)")
-        if not registration.HasField("valid_until") or to_datetime(registration.valid_until) <= now:
+        if not registration.HasField("valid_until"):
+            raise InvalidArgument("valid_until", "an authorisation must be valid until a future date")
+        valid_until = moment(registration.valid_until, "valid_until")
+        if valid_until <= now:
             raise InvalidArgument("valid_until", "an authorisation must be valid until a future date")
         if len(registration.document_sha256) != 32:
             raise InvalidArgument("document_sha256", "give the SHA-256 (32 bytes) of the signed document")
@@ -78,7 +82,7 @@ class ConsentBook:
                     consent_ref=consent_ref,
                     registered_by=registered_by,
                     scopes=" ".join(scopes),
-                    valid_until=to_datetime(registration.valid_until),
+                    valid_until=valid_until,
                     document_sha256=registration.document_sha256,
                 )
             )

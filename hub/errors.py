@@ -33,6 +33,7 @@ boundary (``hub.grpc.status``) maps each class to a status code once; nothing el
     ├── FailedPrecondition              FAILED_PRECONDITION   e.g. a state transition not allowed
     │   └── LeaseLost                   FAILED_PRECONDITION   a job run's lease passed to another hub process
     ├── MemberUnavailable               MEMBER_UNAVAILABLE    the routed member did not answer
+    ├── StorageUnavailable              STORAGE_UNAVAILABLE   the hub's own database cannot serve now; retry_after
     └── CiphertextInvalid               (internal)            data at rest tampered with or under an unknown key
 """
 
@@ -168,6 +169,25 @@ class MemberUnavailable(HubError):
     def __init__(self, member: str, explanation: str, **metadata: str) -> None:
         super().__init__(f"member {member} did not answer: {explanation}", member=member, **metadata)
         self.member = member
+
+
+class StorageUnavailable(HubError):
+    """The hub's database cannot serve now (restarting, connection lost, locked past its timeout): retry shortly.
+
+    Raised by the store for any driver error that means "unavailable" rather than "wrong" (``hub.store``
+    decides which). The driver's own message names the host, port and SQL: it goes to the hub's log, never
+    into this explanation, which the caller sees.
+    """
+
+    reason = "STORAGE_UNAVAILABLE"
+
+    def __init__(self, retry_after: float = 1.0, **metadata: str) -> None:
+        super().__init__(
+            "the hub's database is unavailable for a moment; retry shortly",
+            retry_after=f"{retry_after:.3f}",
+            **metadata,
+        )
+        self.retry_after = retry_after
 
 
 class CertificateUntrusted(InvalidArgument):

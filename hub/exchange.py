@@ -128,30 +128,56 @@ class HubCore:
         return answer
 
     async def handle(self, service: str, data: bytes, peer: Peer | None) -> Envelope:
-        """Answer one unary call. Raises ``HubError``; nothing is stored for a rejected request.
+        """Answer one unary call. Raises ``HubError``; nothing is stored for a refused request.
 
         Order matters: verify the signature before reading anything, check the header before the
-        body, and remember the message id last, so that a rejected message leaves no trace.
+        body, and remember the message id last, so that a refused message leaves no trace. Refused
+        means anything the hub itself turns down before a member is asked: the header and body checks,
+        a local handler's refusal (its writes are one transaction, rolled back), an unroutable recipient.
+        Such a request is logged, never journaled. Once a member has been asked, the exchange took place
+        and is journaled with its outcome, answered or not (``ask_members``).
         """
         request = self.admit(service, data, peer)
         call = self.call(service)
         subjects, sources = self.inspect(service, request)
         self.journal.check_fresh(request)
+        handler = self.local_handlers.get(service)
         try:
-            handler = self.local_handlers.get(service)
             if handler is not None:
                 answer = self.reply(request, await handler(request, call))
-            elif service == services.HOUSEHOLD_CHECK:
-                body = request.body(verification_pb2.HouseholdCheckRequest)
-                report = await self.household_check.run(request, body, sources, subjects)
-                answer = self.reply(request, report)
             else:
-                answer = await self.route(request, service)
-        except HubError as error:
-            await self.journal.settle(request, None, error.reason, subjects)
+                answer = await self.ask_members(request, service, subjects, sources)
+        except HubError as error:  # a refusal is only logged; ask_members journals what a member was asked
+            log.info(
+                "not answered",
+                extra={
+                    "service": service,
+                    "sender": request.sender,
+                    "message_id": request.header.message_id,
+                    "reason": error.reason,
+                },
+            )
             raise
         await self.journal.settle(request, answer, "ok", subjects)
         return answer
+
+    async def ask_members(self, request: Opened, service: str, subjects: list[str], sources: list[str]) -> Envelope:
+        """Route the request to its member (or fan it out to the sources) and return the hub's answer.
+
+        A recipient that cannot be routed to is a refusal: nobody was asked, so nothing is journaled. A
+        failure after that (the member unavailable, its own refusal, an answer that does not fit) ends an
+        exchange that happened, and is journaled with its reason before it is raised.
+        """
+        member = None if service == services.HOUSEHOLD_CHECK else self.recipient_member(request)
+        try:
+            if member is None:
+                body = request.body(verification_pb2.HouseholdCheckRequest)
+                report = await self.household_check.run(request, body, sources, subjects)
+                return self.reply(request, report)
+            return await self.route(request, member, service)
+        except HubError as error:
+            await self.journal.settle(request, None, error.reason, subjects)
+            raise
 
     def reply(self, request: Opened, body: ProtoMessage) -> Envelope:
         return seal(reply_header(request, sender=self.hub_id), body, self.signer)
@@ -208,8 +234,7 @@ class HubCore:
         if owner != request.sender:
             raise PeerMismatch(f"the TLS client is {owner} but the envelope is signed as {request.sender}", peer=owner)
 
-    async def route(self, request: Opened, service: str) -> Envelope:
-        member = self.recipient_member(request)
+    async def route(self, request: Opened, member: Member, service: str) -> Envelope:
         if isinstance(self.transport, TrustedTransport):
             return countersign(await self.transport.deliver_opened(member, service, request), self.signer)
         forwarded = Envelope()

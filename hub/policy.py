@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
+from hub import services
 from hub.envelope import Opened, to_datetime
 from hub.errors import (
     Expired,
@@ -32,7 +33,9 @@ from hub.errors import (
 from hub.registry import DirectorySnapshot, Member
 from hub.store import Store
 from hub.store._base import UtcDateTime
+from hub.store._engine import dbapi_connection
 from hub.store.models import SeenMessageRow
+from hub.validation import check_timestamp
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,32 @@ def resolve_recipient(recipient: str, directory: DirectorySnapshot) -> Member:
     return directory.member(recipient)
 
 
+@dataclass(frozen=True)
 class RecipientIsHubOrMember:
-    """The recipient must be the hub, or a member the hub can route to (by id or by region)."""
+    """The recipient must be whoever answers the service: a routable member (by id or by region) for a routed
+    service, this hub itself for every other (consent, administration, audit, jobs, feeds, the household check).
+
+    A message the hub answers itself but addressed to a member would otherwise be consumed by the hub, and
+    its signed header would claim an exchange with that member that never happened.
+    """
+
+    routed: frozenset[str] = services.ROUTED
 
     def check(self, opened: Opened, call: Call) -> None:
         recipient = opened.header.recipient
-        if recipient == call.hub_id:
+        if call.service not in self.routed:
+            if recipient != call.hub_id:
+                raise WrongRecipient(
+                    f"{call.service} is answered by this hub itself: address it to {call.hub_id!r}, not {recipient!r}",
+                    recipient=recipient,
+                )
             return
+        if recipient == call.hub_id:
+            raise WrongRecipient(
+                f"{call.service} is answered by a member, not by the hub itself: address the member or "
+                "<kind>@<region code>",
+                recipient=recipient,
+            )
         try:
             member = resolve_recipient(recipient, call.directory)
         except UnknownMember:
@@ -107,6 +129,8 @@ class ValidityWindow:
         header = opened.header
         if not header.HasField("issued_at") or not header.HasField("expires_at"):
             raise InvalidArgument("header.issued_at", "issued_at and expires_at are required")
+        check_timestamp(header.issued_at, "header.issued_at")
+        check_timestamp(header.expires_at, "header.expires_at")
         # Plain epoch seconds: converting Timestamps to datetimes costs more than the whole check.
         issued, expires = epoch(header.issued_at), epoch(header.expires_at)
         now, skew = call.now.timestamp(), self.skew.total_seconds()
@@ -172,15 +196,12 @@ class ReplayGuard:
         if message_id in self._recent:
             raise Replayed(f"message {message_id} was already accepted", message_id=message_id)
         mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
-        connection = self.store.engine.raw_connection()
-        try:
+        with dbapi_connection(self.store.engine) as connection:
             cursor = connection.cursor()
             cursor.execute(f"SELECT 1 FROM seen_messages WHERE message_id = {mark}", (message_id,))
             seen = cursor.fetchone() is not None
             cursor.close()
             connection.rollback()  # end the read transaction (PostgreSQL opens one implicitly)
-        finally:
-            connection.close()
         if seen:
             raise Replayed(f"message {message_id} was already accepted", message_id=message_id)
 

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.envelope import VerifyingKey
-from hub.errors import FailedPrecondition, InvalidArgument, KeyRevoked, UnknownMember, UnknownSender
+from hub.errors import FailedPrecondition, InvalidArgument, KeyRevoked, NotFound, UnknownMember, UnknownSender
 from hub.store import Store
 from hub.store._base import utcnow
 from hub.store.models import CertificateRow, GrantRow, JurisdictionRow, MemberRow, SigningKeyRow
@@ -69,6 +70,14 @@ def _split_member_id(member_id: str) -> tuple[str, str]:
     return validate_member_id(member_id)
 
 
+def _verifying_key(pem: bytes, member_id: str, field: str) -> VerifyingKey:
+    """Parse a member's public key; a value that is not one (or of no supported suite) names its field."""
+    try:
+        return VerifyingKey.from_pem(pem, owner=member_id)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise InvalidArgument(field, "not a PEM public key of a supported signature suite") from None
+
+
 def _validate_prefix(prefix: str) -> str:
     from hub.identifiers import validate_region_prefix
 
@@ -89,11 +98,17 @@ class Registry:
         name: str = "",
         jurisdictions: Iterable[str] = (),
         endpoint: str = "",
+        signing_keys: Iterable[bytes] = (),
     ) -> Member:
+        """Add (or update) a member with its signing keys (PEM), all in one transaction: a refusal leaves
+        nothing behind, not a member without the keys it was meant to have."""
         uscc, subsystem = _split_member_id(member_id)
         if kind not in KINDS:
             raise InvalidArgument("kind", f"unknown member kind {kind!r}; known kinds: {', '.join(KINDS)}")
         prefixes = sorted({_validate_prefix(p) for p in jurisdictions})
+        keys = [
+            _verifying_key(pem, member_id, f"signing_keys[{i}].public_key_pem") for i, pem in enumerate(signing_keys)
+        ]
         with self.store.session() as session:
             row = session.get(MemberRow, member_id)
             if row is None:
@@ -105,6 +120,8 @@ class Registry:
             known = {j.prefix for j in row.jurisdictions}
             row.jurisdictions.extend(JurisdictionRow(prefix=p) for p in prefixes if p not in known)
             session.flush()
+            for key in keys:
+                self._add_key(session, member_id, key)
             return Member.from_row(row)
 
     def set_endpoint(self, member_id: str, endpoint: str) -> None:
@@ -112,17 +129,21 @@ class Registry:
             self._row(session, member_id).endpoint = endpoint
 
     def add_signing_key(self, member_id: str, public_key_pem: bytes) -> str:
-        key = VerifyingKey.from_pem(public_key_pem, owner=member_id)
+        key = _verifying_key(public_key_pem, member_id, "public_key_pem")
         with self.store.session() as session:
             self._row(session, member_id)
-            existing = session.get(SigningKeyRow, key.keyid)
-            if existing is not None and existing.member_id != member_id:
-                raise FailedPrecondition(f"signing key {key.keyid[:16]}… already belongs to {existing.member_id}")
-            if existing is None:
-                session.add(
-                    SigningKeyRow(keyid=key.keyid, member_id=member_id, suite=key.suite.name, public_key_pem=key.pem())
-                )
+            self._add_key(session, member_id, key)
         return key.keyid
+
+    @staticmethod
+    def _add_key(session: Session, member_id: str, key: VerifyingKey) -> None:
+        existing = session.get(SigningKeyRow, key.keyid)
+        if existing is not None and existing.member_id != member_id:
+            raise FailedPrecondition(f"signing key {key.keyid[:16]}… already belongs to {existing.member_id}")
+        if existing is None:
+            session.add(
+                SigningKeyRow(keyid=key.keyid, member_id=member_id, suite=key.suite.name, public_key_pem=key.pem())
+            )
 
     def add_certificate(self, member_id: str, cert_pem: bytes) -> str:
         from hub.pki import fingerprint
@@ -172,8 +193,8 @@ class Registry:
     def revoke_key(self, keyid: str) -> None:
         with self.store.session() as session:
             row = session.get(SigningKeyRow, keyid)
-            if row is None:
-                raise UnknownSender(f"no signing key has id {keyid[:16]}…", keyid=keyid)
+            if row is None:  # an operator's mistake, not an unauthenticated sender
+                raise NotFound(f"no signing key has id {keyid[:16]}…", keyid=keyid)
             row.revoked_at = row.revoked_at or utcnow()
 
     def revoke_certificate(self, fingerprint: str) -> None:

@@ -7,17 +7,40 @@ so no agency is asked a question it could not answer. Legacy 15-digit numbers ar
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
 from google.protobuf.message import Message as ProtoMessage
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub import services
+from hub.envelope import to_datetime
 from hub.errors import InvalidArgument
 from hub.identifiers import validate_id_number, validate_region_code
 from hub.v1 import audit_pb2
 from hub.v1 import verification_pb2 as v
 
 Validator = Callable[[ProtoMessage], list[str]]
+
+
+#: The range a ``google.protobuf.Timestamp`` may hold: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+EARLIEST_SECONDS, LATEST_SECONDS = -62_135_596_800, 253_402_300_799
+
+
+def check_timestamp(stamp: Timestamp, field: str) -> None:
+    """Refuse a Timestamp outside years 1-9999 with ``INVALID_ARGUMENT`` naming ``field``.
+
+    A signed message can carry any int64 there, and converting such a value to a ``datetime`` raises a bare
+    ``ValueError`` that would escape as gRPC UNKNOWN. Two integer comparisons, cheap enough for every header.
+    """
+    if not (EARLIEST_SECONDS <= stamp.seconds <= LATEST_SECONDS and 0 <= stamp.nanos <= 999_999_999):
+        raise InvalidArgument(field, "a time between the years 1 and 9999 is required")
+
+
+def moment(stamp: Timestamp, field: str) -> dt.datetime:
+    """``stamp`` from a request as an aware UTC ``datetime``, or ``InvalidArgument`` naming ``field``."""
+    check_timestamp(stamp, field)
+    return to_datetime(stamp)
 
 
 def _ids(pairs: Iterator[tuple[str, str]]) -> list[str]:
@@ -60,6 +83,9 @@ def _enrolment_notice(body: ProtoMessage) -> list[str]:
     _region("record.locality", body.record.locality, required=True)
     if body.record.monthly_amount_fen < 0:
         raise InvalidArgument("record.monthly_amount_fen", "an amount cannot be negative")
+    for name in ("since", "until"):  # the answering adapter converts them to dates
+        if body.record.HasField(name):
+            check_timestamp(getattr(body.record, name), f"record.{name}")
     return _ids(iter([("record.id_number", body.record.id_number)]))
 
 

@@ -59,17 +59,41 @@ def message(
     return open_envelope(seal(header, verification_pb2.HouseholdRegistrationQuery(), KEY), StaticKeyRing([KEY.public]))
 
 
-def call(grants: frozenset[tuple[str, str, str]] = frozenset(), now: dt.datetime = NOW) -> Call:
-    return Call(service=services.HOUSEHOLD_REGISTRATION, now=now, directory=snapshot(grants), hub_id="hub")
+def call(
+    grants: frozenset[tuple[str, str, str]] = frozenset(),
+    now: dt.datetime = NOW,
+    service: str = services.HOUSEHOLD_REGISTRATION,
+) -> Call:
+    return Call(service=service, now=now, directory=snapshot(grants), hub_id="hub")
 
 
-def test_recipient_may_be_the_hub_a_member_or_a_routed_address() -> None:
+def test_a_routed_service_is_addressed_to_a_member_or_a_routed_address() -> None:
     policy = RecipientIsHubOrMember()
-    for recipient in ("hub", ANSWERER, "public-security@130629"):
+    for recipient in (ANSWERER, "public-security@130629"):
         policy.check(message(recipient=recipient), call())
-    for recipient in ("public-security@650100", "11110115MB0000037H", "education@130629"):
+    for recipient in ("hub", "public-security@650100", "11110115MB0000037H", "education@130629"):
         with pytest.raises(WrongRecipient):
             policy.check(message(recipient=recipient), call())
+
+
+@pytest.mark.parametrize("service", [services.CONSENT_REGISTER, services.ADMIN_GRANT, services.HOUSEHOLD_CHECK])
+def test_a_service_the_hub_answers_itself_is_addressed_to_the_hub(service: str) -> None:
+    policy = RecipientIsHubOrMember()
+    policy.check(message(recipient="hub", service=service), call(service=service))
+    for recipient in (ANSWERER, "public-security@130629", "nowhere@1"):
+        with pytest.raises(WrongRecipient, match="answered by this hub"):
+            policy.check(message(recipient=recipient, service=service), call(service=service))
+
+
+@pytest.mark.parametrize("field", ["issued_at", "expires_at"])
+@pytest.mark.parametrize("seconds", [2**40, -(2**40), 253_402_300_800])
+def test_times_no_datetime_can_hold_are_refused_naming_the_field(field: str, seconds: int) -> None:
+    opened = message()
+    stamp = getattr(opened.header, field)
+    stamp.seconds = seconds
+    with pytest.raises(InvalidArgument) as raised:
+        ValidityWindow().check(opened, call())
+    assert raised.value.field == f"header.{field}"
 
 
 def test_service_must_be_the_rpc_called() -> None:

@@ -2,7 +2,8 @@
 
 Each ``hub.errors.HubError`` class maps to a status code; the reason travels as
 ``google.rpc.ErrorInfo`` (domain ``hub.v1``) with the error's metadata, plus ``BadRequest`` for a
-named field and ``RetryInfo`` for rate limits, so any gRPC client can act on it.
+named field and ``RetryInfo`` for errors worth retrying later (a rate limit, the hub's database restarting),
+so any gRPC client can act on it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ CODES: dict[str, grpc.StatusCode] = {
     "UNKNOWN_MEMBER": grpc.StatusCode.NOT_FOUND,
     "FAILED_PRECONDITION": grpc.StatusCode.FAILED_PRECONDITION,
     "MEMBER_UNAVAILABLE": grpc.StatusCode.UNAVAILABLE,
+    "STORAGE_UNAVAILABLE": grpc.StatusCode.UNAVAILABLE,
 }
+
+#: Errors that carry ``retry_after`` seconds, sent as ``google.rpc.RetryInfo``.
+Retryable = errors.RateLimited | errors.StorageUnavailable
 
 
 #: Statuses gRPC produces by itself, without an ErrorInfo, read as the core error they amount to.
@@ -72,7 +77,7 @@ def to_status(error: errors.HubError) -> grpc.Status:
     if isinstance(error, errors.InvalidArgument):
         violation = error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.explanation)
         details.append(_packed(error_details_pb2.BadRequest(field_violations=[violation])))
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, Retryable):
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(error.retry_after * 1e9))
         details.append(_packed(error_details_pb2.RetryInfo(retry_delay=delay)))
@@ -94,20 +99,32 @@ def error_info(call: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
 
 
 def from_rpc_error(call: grpc.RpcError, member: str = "") -> errors.HubError:
-    """Turn a failed call to a node back into the core error it carried (or ``MemberUnavailable``)."""
+    """Turn a failed call back into the core error it carried, or ``MemberUnavailable(member)`` if none.
+
+    The ``ErrorInfo`` is read first, whatever the status code: a hub answering UNAVAILABLE because the member
+    it routed to did not answer names that member there, and the caller must hear that member, not the hub.
+    Only a failure without one (the peer unreachable, a deadline, gRPC's own refusals) is read from the code.
+    """
     code = call.code()  # type: ignore[attr-defined]
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
-        return errors.MemberUnavailable(member or "the node", f"{code.name.lower()}: {call.details()}")  # type: ignore[attr-defined]
+    details = call.details() or ""  # type: ignore[attr-defined]
     info = error_info(call)
     classes = _all_error_classes()
+    if info is not None and info.reason in classes:
+        return _rebuilt(classes[info.reason], info, details, member)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
+        return errors.MemberUnavailable(member or "the node", f"{code.name.lower()}: {details}")
     if info is None and code in NATIVE:
         # gRPC itself refused before any hub code ran (e.g. over its own message size limit).
-        return NATIVE[code](f"{code.name.lower()}: {call.details()}")  # type: ignore[attr-defined]
-    if info is None or info.reason not in classes:
-        return errors.MemberUnavailable(member or "the node", f"failed with {code.name}: {call.details()}")  # type: ignore[attr-defined]
-    cls = classes[info.reason]
+        return NATIVE[code](f"{code.name.lower()}: {details}")
+    return errors.MemberUnavailable(member or "the node", f"failed with {code.name}: {details}")
+
+
+def _rebuilt(
+    cls: type[errors.HubError], info: error_details_pb2.ErrorInfo, details: str, member: str
+) -> errors.HubError:
+    """The error as raised on the other side: its explanation (without the reason prefix) and metadata."""
     metadata = dict(info.metadata)
-    explanation = call.details() or info.reason  # type: ignore[attr-defined]
+    explanation = details or info.reason
     if ": " in explanation:
         explanation = explanation.split(": ", 1)[1]
     error = cls.__new__(cls)
@@ -116,6 +133,6 @@ def from_rpc_error(call: grpc.RpcError, member: str = "") -> errors.HubError:
         error.field = metadata.get("field", "")
     if isinstance(error, errors.MemberUnavailable):
         error.member = metadata.get("member", member)
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, Retryable):
         error.retry_after = float(metadata.get("retry_after", "1"))
     return error

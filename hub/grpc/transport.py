@@ -6,7 +6,7 @@ from typing import Any
 
 import grpc
 
-from hub.errors import MemberUnavailable
+from hub.errors import MemberUnavailable, StorageUnavailable
 from hub.grpc.status import from_rpc_error
 from hub.registry import Member
 from hub.v1.envelope_pb2 import Envelope
@@ -39,7 +39,10 @@ class GrpcTransport:
         try:
             data = await call(envelope.SerializeToString(), timeout=timeout)
         except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error, member.member_id) from None
+            failure = from_rpc_error(error, member.member_id)
+            if isinstance(failure, StorageUnavailable):  # the node's database, not the hub's: the member is down
+                failure = MemberUnavailable(member.member_id, "its database is unavailable")
+            raise failure from None
         answer = Envelope()
         answer.ParseFromString(data)
         return answer

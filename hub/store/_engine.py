@@ -1,13 +1,35 @@
-"""Engines for the embedded default (SQLite in WAL mode) and for PostgreSQL by URL."""
+"""Engines for the embedded default (SQLite in WAL mode) and for PostgreSQL by URL.
+
+Every engine made here turns a driver error that means "the database cannot serve now" (the server
+restarting, a connection lost, a lock held past the timeout) into ``hub.errors.StorageUnavailable``, in one
+place (``unavailable``, hooked into the engine's ``handle_error`` event), so the gRPC boundary answers
+UNAVAILABLE with a retry delay instead of UNKNOWN with the driver's message. Errors in a statement itself
+(a constraint, a missing table) stay SQLAlchemy's, for the code that expects them.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.pool import StaticPool
+
+from hub.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+#: PostgreSQL SQLSTATE classes that mean "not now" rather than "wrong": connection exception, insufficient
+#: resources, operator intervention (shutdown, restart, "starting up"), system (I/O) error.
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+#: SQLite result codes (and their extended forms) that mean the same: locked past busy_timeout, I/O failure.
+_UNAVAILABLE_SQLITE_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL")
+#: Seconds a caller is told to wait before retrying: about what a PostgreSQL restart takes.
+RETRY_AFTER = 1.0
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -31,6 +53,69 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def unavailable(error: BaseException, dbapi: Any, *, disconnect: bool = False) -> StorageUnavailable | None:
+    """``StorageUnavailable`` if ``error`` (raised by the DBAPI module ``dbapi``) means the database cannot
+    serve now, else ``None``.
+
+    A lost connection always does; otherwise the driver's code decides (PostgreSQL's SQLSTATE, SQLite's
+    result code), and an operational error with no code at all is the client failing to reach the server.
+    The driver's message is logged here, since the caller is told nothing internal.
+    """
+    sqlstate = getattr(error, "sqlstate", None)  # psycopg; None for failures on the client side
+    sqlite_code = getattr(error, "sqlite_errorname", None)
+    if disconnect:
+        matched = True
+    elif isinstance(sqlite_code, str):
+        matched = sqlite_code.startswith(_UNAVAILABLE_SQLITE_CODES)
+    elif isinstance(sqlstate, str):
+        matched = sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    else:
+        matched = isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError))
+    return _logged(error) if matched else None
+
+
+def _logged(error: BaseException) -> StorageUnavailable:
+    detail = str(error).strip().partition("\n")[0]
+    log.warning("database unavailable", extra={"error": type(error).__name__, "detail": detail})
+    return StorageUnavailable(retry_after=RETRY_AFTER)
+
+
+def _translate(context: ExceptionContext) -> BaseException | None:
+    """The ``handle_error`` hook: raised instead of SQLAlchemy's wrapper; the pool still drops a dead connection.
+
+    A failed pre-ping is left alone: the pool reconnects by itself and the caller never sees it.
+    """
+    if context.is_pre_ping:
+        return None
+    return unavailable(context.original_exception, context.dialect.loaded_dbapi, disconnect=context.is_disconnect)
+
+
+@contextmanager
+def dbapi_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled DBAPI connection for the few hot statements that skip SQLAlchemy's bookkeeping.
+
+    The engine's hook does not see errors on a raw connection, so they are translated here by the same rule;
+    a connection the error left broken is dropped from the pool rather than handed to the next caller.
+    """
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        connection = engine.raw_connection()
+    except dbapi.Error as error:  # not even connected: the server is down or refusing
+        raise _logged(error) from error
+    try:
+        yield connection
+    except dbapi.Error as error:
+        disconnect = engine.dialect.is_disconnect(error, connection.dbapi_connection, None)
+        if disconnect:
+            connection.invalidate(error)
+        translated = unavailable(error, dbapi, disconnect=disconnect)
+        if translated is None:
+            raise
+        raise translated from error
+    finally:
+        connection.close()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
@@ -42,6 +127,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _translate)
+    return engine

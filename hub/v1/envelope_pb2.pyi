@@ -37,6 +37,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PAYLOAD_TYPE_UNSUPPORTED: _ClassVar[ErrorReason]
     NOT_FOUND: _ClassVar[ErrorReason]
     FAILED_PRECONDITION: _ClassVar[ErrorReason]
+    STORAGE_UNAVAILABLE: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 MALFORMED: ErrorReason
 TOO_LARGE: ErrorReason
@@ -61,6 +62,7 @@ RATE_LIMITED: ErrorReason
 PAYLOAD_TYPE_UNSUPPORTED: ErrorReason
 NOT_FOUND: ErrorReason
 FAILED_PRECONDITION: ErrorReason
+STORAGE_UNAVAILABLE: ErrorReason
 
 class Envelope(_message.Message):
     __slots__ = ("payload", "payload_type", "signatures")

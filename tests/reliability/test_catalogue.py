@@ -18,6 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub import services
 from hub.envelope import SigningKey, sign_payload
@@ -257,63 +258,9 @@ ENVELOPE_ROWS: tuple[Bad, ...] = (
     ),
 )
 
-#: RPCs the hub answers itself through a local handler, which reads (and validates) the body late.
-LOCAL = frozenset(
-    {
-        services.CONSENT_REGISTER,
-        services.CONSENT_REVOKE,
-        services.ADMIN_LIST_MEMBERS,
-        services.ADMIN_ADD_MEMBER,
-        services.ADMIN_GRANT,
-        services.ADMIN_REVOKE,
-        services.AUDIT_LATEST_CHECKPOINT,
-        services.AUDIT_INCLUSION_PROOF,
-        services.AUDIT_CONSISTENCY_PROOF,
-        services.JOBS_LIST,
-        services.JOBS_HISTORY,
-    }
-)
-#: Known bugs in code this suite does not own, reported with issue 9; each row fails until fixed (strict).
-LATE_REFUSAL = (
-    "hub/exchange.py HubCore.handle: an error raised inside a local handler (or by route()) is settled, so the "
-    "refused request leaves a replay-memory row and an audit entry"
-)
-MISADDRESSED = (
-    "hub/policy.py RecipientIsHubOrMember accepts any routable member as recipient of an RPC the hub answers "
-    "itself, so a message addressed to 容城县公安局 is consumed by the hub"
-)
-TIMES_OUT_OF_RANGE = (
-    "hub/policy.py ValidityWindow.check calls to_datetime on signed timestamps outside years 1-9999: ValueError "
-    "escapes as gRPC UNKNOWN instead of a refusal naming the header field"
-)
-VALID_UNTIL_OUT_OF_RANGE = (
-    "hub/consent.py ConsentBook.register calls to_datetime(valid_until) unchecked: a year beyond 9999 escapes as "
-    "gRPC UNKNOWN instead of INVALID_ARGUMENT naming valid_until"
-)
-ADMIN_UNKNOWN_KEY = (
-    "hub/admin.py revoke -> Registry.revoke_key raises UnknownSender: an operator revoking an unknown keyid is "
-    "told UNAUTHENTICATED/UNKNOWN_SENDER instead of NOT_FOUND"
-)
-
-
-def known_bugs(rpc: Rpc, bad: Bad) -> list[Any]:
-    if bad.name == "misaddressed":
-        if rpc.recipient == HUB:
-            return [pytest.mark.xfail(strict=True, raises=AssertionError, reason=MISADDRESSED)]
-        return [pytest.mark.xfail(strict=True, raises=LeftATrace, reason=LATE_REFUSAL)]
-    if bad.name == "times-out-of-range":
-        return [pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIMES_OUT_OF_RANGE)]
-    if bad.name == "valid-until-out-of-range":
-        return [pytest.mark.xfail(strict=True, raises=AssertionError, reason=VALID_UNTIL_OUT_OF_RANGE)]
-    if rpc.service == services.ADMIN_REVOKE and bad.name == "unknown-keyid":
-        return [pytest.mark.xfail(strict=True, raises=AssertionError, reason=ADMIN_UNKNOWN_KEY)]
-    if bad.body and rpc.service in LOCAL:
-        return [pytest.mark.xfail(strict=True, raises=LeftATrace, reason=LATE_REFUSAL)]
-    return []
-
 
 def row(rpc: Rpc, bad: Bad) -> Any:
-    return pytest.param(rpc, bad, id=f"{rpc.name}-{bad.name}", marks=known_bugs(rpc, bad))
+    return pytest.param(rpc, bad, id=f"{rpc.name}-{bad.name}")
 
 
 #: On PostgreSQL the envelope rows run for one RPC of each kind: they are refused before the database is read
@@ -537,6 +484,13 @@ RULE_ROWS: tuple[tuple[Rpc, Bad], ...] = (
         "INVALID_ARGUMENT",
         "record.monthly_amount_fen",
     ),
+    rule(
+        R.ENROLMENT_NOTICE,
+        "since-out-of-range",
+        _notice_with(since=Timestamp(seconds=2**40)),
+        "INVALID_ARGUMENT",
+        "record.since",
+    ),
     rule(R.HOUSEHOLD_CHECK, "no-members", _check_with(members=[]), "INVALID_ARGUMENT", "members"),
     rule(R.HOUSEHOLD_CHECK, "unknown-source", _check_with(sources=["banks"]), "INVALID_ARGUMENT", "sources"),
     rule(R.HOUSEHOLD_CHECK, "negative-deadline", _check_with(deadline_ms=-5), "INVALID_ARGUMENT", "deadline_ms"),
@@ -588,6 +542,17 @@ RULE_ROWS: tuple[tuple[Rpc, Bad], ...] = (
         lambda w: admin_pb2.MemberInfo(member_id=w.fresh_member_id(), kind="banks"),
         "INVALID_ARGUMENT",
         "kind",
+    ),
+    rule(
+        R.ADMIN_ADD_MEMBER,
+        "not-a-public-key",  # refused after the member itself was checked: nothing of it may be stored
+        lambda w: admin_pb2.MemberInfo(
+            member_id=w.fresh_member_id(),
+            kind="housing",
+            signing_keys=[admin_pb2.SigningKeyInfo(public_key_pem=b"-----BEGIN PUBLIC KEY-----\nnot a key")],
+        ),
+        "INVALID_ARGUMENT",
+        "signing_keys[0].public_key_pem",
     ),
     rule(
         R.ADMIN_ADD_MEMBER,

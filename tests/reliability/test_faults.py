@@ -252,11 +252,6 @@ def test_a_node_that_hangs_is_named_unavailable_within_the_deadline_while_others
     asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub/grpc/status.py from_rpc_error: UNAVAILABLE becomes MemberUnavailable(<the hub>) before the "
-    "ErrorInfo is read, so HubClient tells the caller the hub did not answer instead of naming the member",
-)
 def test_the_client_names_the_member_that_did_not_answer(tmp_path: Path, database_url: str) -> None:
     async def scenario() -> None:
         sandbox = await hanging_world(tmp_path / "world", database_url)

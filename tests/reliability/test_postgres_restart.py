@@ -45,6 +45,7 @@ class Call:
     reason: str
     details: str
     message_id: str
+    retry_delay: float | None = None
 
 
 @dataclass
@@ -150,7 +151,11 @@ async def run_outage(version: str, database_url: str, root: Path) -> OutageRun:
             envelope = world.seal(SERVICE, body, recipient="public-security@130629")
             started = time.monotonic()
             outcome = await world.call(SERVICE, envelope.SerializeToString(), timeout=15)
-            run.calls.append(Call(started, outcome.code, outcome.reason, outcome.details, message_id_of(envelope)))
+            run.calls.append(
+                Call(
+                    started, outcome.code, outcome.reason, outcome.details, message_id_of(envelope), outcome.retry_delay
+                )
+            )
 
     async def restart() -> None:
         await asyncio.sleep(0.7)
@@ -196,14 +201,10 @@ def test_the_hub_recovers_by_itself_and_loses_nothing(outage: OutageRun) -> None
     assert outage.audit_entries == outage.audit_signed == sum(outage.entries.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub/exchange.py (HubCore.handle, Journal.settle, ReplayGuard.check_fresh): a database error escapes as "
-    "gRPC UNKNOWN with the driver's message (host, port, SQL) in the status details, instead of UNAVAILABLE with "
-    "a retry delay and nothing internal",
-)
 def test_queries_during_the_outage_fail_with_a_clear_status(outage: OutageRun) -> None:
     failed = [call for call in outage.calls if call.code != grpc.StatusCode.OK]
     statuses = Counter((call.code.name, call.reason or call.details[:60]) for call in failed)
     assert {call.code for call in failed} <= {grpc.StatusCode.UNAVAILABLE}, statuses
+    assert {call.reason for call in failed} <= {"STORAGE_UNAVAILABLE"}, statuses
+    assert all(call.retry_delay is not None and call.retry_delay > 0 for call in failed), "no RetryInfo"
     assert not any("OperationalError" in call.details or "5432" in call.details for call in failed)
