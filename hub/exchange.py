@@ -26,6 +26,7 @@ from hub.errors import (
     HubError,
     InvalidArgument,
     KeyRevoked,
+    Malformed,
     MemberUnavailable,
     PeerMismatch,
     RequestHashMismatch,
@@ -275,4 +276,9 @@ class HubCore:
             raise RequestHashMismatch(f"the answer from {member.member_id} does not answer this request")
         if header.recipient != request.sender or header.correlation_id != request.header.correlation_id:
             raise RequestHashMismatch(f"the answer from {member.member_id} is addressed to another exchange")
+        for name in ("issued_at", "expires_at"):  # the audit record converts them; an impossible time is refused
+            try:
+                validation.check_timestamp(getattr(header, name), f"header.{name}")
+            except InvalidArgument:
+                raise Malformed(f"the answer from {member.member_id} carries an impossible {name}") from None
         return countersign(answer, self.signer)

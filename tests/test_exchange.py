@@ -15,7 +15,7 @@ from adapters.testing import OversharingAdapter
 from hub import services
 from hub.app import HubApp, build_hub
 from hub.envelope import SigningKey, StaticKeyRing, new_header, open_envelope, reply_header, seal, timestamp
-from hub.errors import HubError, MemberUnavailable
+from hub.errors import HubError, Malformed, MemberUnavailable
 from hub.exchange import Peer
 from hub.node import Node
 from hub.pki import load_member
@@ -129,6 +129,30 @@ def test_idempotent_queries_are_retried_until_the_member_answers(world: World) -
     )
     assert open_envelope(answer, app.directory, required_signers=[POLICE, "hub"]).header.request_hash
     assert len(mock.calls) == 3
+
+
+def test_an_answer_with_an_impossible_time_is_refused_naming_the_member(world: World) -> None:
+    """The audit record converts the answer's times; a member's year 99999 must not escape as UNKNOWN."""
+
+    async def from_the_far_future(member: Member, service: str, envelope: Envelope) -> Envelope:
+        request = open_envelope(envelope, StaticKeyRing([world.sandbox.hub_key()]), required_signers=["hub"])
+        header = reply_header(request, sender=member.member_id)
+        header.issued_at.seconds = 3_000_000_000_000
+        body = v.HouseholdRegistrationResult(registered=True)
+        return seal(header, body, world.signer(member.member_id))
+
+    app, mock = world.hub(from_the_far_future)
+    with pytest.raises(Malformed, match=f"answer from {POLICE} carries an impossible issued_at"):
+        asyncio.run(
+            app.core.handle(
+                services.HOUSEHOLD_REGISTRATION,
+                world.request(services.HOUSEHOLD_REGISTRATION, registration_query()),
+                world.peer,
+            )
+        )
+    assert len(mock.calls) == 1
+    audit = app.core.journal.audit
+    assert audit is not None and audit.size() == 1 and audit.entry(0).record.outcome == "MALFORMED"
 
 
 def test_non_idempotent_calls_are_not_retried(world: World) -> None:
