@@ -129,14 +129,12 @@ class JobSettings(BaseModel):
     takeover_check_seconds: float = Field(default=15.0, gt=0)
     #: A run resumed this many times without finishing is abandoned (a job that kills its process each time).
     max_attempts: int = Field(default=3, ge=1)
-    #: Job name → ``module:callable`` building its body (how the comparison engine plugs in), or a new job.
+    #: Job name → ``module:callable``: replaces a built-in job's body, or adds a job.
     bodies: dict[str, str] = Field(default_factory=dict)
     #: Cross-checks: seconds one member gets to answer, questions in flight at once, items per checkpoint.
     question_timeout_seconds: float = Field(default=10.0, gt=0)
     concurrency: int = Field(default=4, ge=1)
     batch_size: int = Field(default=50, ge=1)
-    #: Findings go here (JSON Lines, tokens only; relative to ``data_dir``) until a findings engine is plugged in.
-    findings_file: Path = Path("findings.jsonl")
     #: Periodic re-check (定期复查): months between checks per enrollee category, and each programme's category.
     recheck_months: dict[str, int] = Field(
         default_factory=lambda: {"unable_to_work": 12, "ill_or_disabled": 6, "able_to_work": 3}

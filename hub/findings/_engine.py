@@ -166,6 +166,7 @@ def _run(
     today = china_today(now)
     bureaus = load_bureaus(store)
     with store.session() as session:
+        _begin(session, run_id)
         connection = session.connection()
         kinds = sorted({"roster", *(k for s in rules.scopes(region) for r in s.rules.rules for k in r.kinds())})
         versions = {kind: tuple(current_versions(session, kind)) for kind in kinds}
@@ -218,6 +219,26 @@ def _run(
     return summary
 
 
+def _begin(session: Session, run_id: int) -> None:
+    """On SQLite, set the connection up for the joins and take the write lock before anything is read.
+
+    The joins read the by-person tables in token order: mapping them beats copying page by page (the pragmas
+    must come before the transaction opens). Then the lock: the joins read the main database while writing
+    only temporary tables, and a writer committing meanwhile (a job's heartbeat, a review) would make the
+    merge's first write to ``findings`` fail at once ("database is locked": a reader cannot upgrade past a
+    newer commit). Holding the lock from the start, other writers wait (busy_timeout) instead.
+    PostgreSQL needs neither.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    connection.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP}")
+    connection.exec_driver_sql("PRAGMA temp_store = MEMORY")
+    session.execute(
+        update(ComparisonRunRow).where(ComparisonRunRow.id == run_id).values(status=RunStatus.RUNNING.value)
+    )
+
+
 def _records(session: Session, versions: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
     wanted = [v for kind_versions in versions.values() for v in kind_versions]
     query = select(FeedVersionRow.id, FeedVersionRow.accepted_records).where(FeedVersionRow.id.in_(wanted))
@@ -227,9 +248,6 @@ def _records(session: Session, versions: Mapping[str, tuple[int, ...]]) -> dict[
 
 def _prepare(connection: Connection, plan: Plan) -> None:
     if connection.dialect.name == "sqlite":
-        # The joins read the by-person tables in token order: map them rather than copy page by page.
-        connection.exec_driver_sql(f"PRAGMA mmap_size = {_SQLITE_MMAP}")
-        connection.exec_driver_sql("PRAGMA temp_store = MEMORY")
         for table in plan.tables:
             connection.exec_driver_sql(f'DROP TABLE IF EXISTS temp."{table.name}"')
     elif connection.dialect.name == "postgresql":

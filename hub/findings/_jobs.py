@@ -1,15 +1,13 @@
 """How scheduled runs use the findings: a ``FindingSink`` over the findings table, and two job bodies.
 
-Configure the scheduler (``hub.jobs``) with::
-
-    [jobs.bodies]
-    monthly_comparison = "hub.findings:monthly_comparison"
-    statistics = "hub.findings:statistics_job"
+The hub's job catalogue (``hub.jobs.build_jobs``) uses all three by default: ``monthly_comparison`` and
+``statistics_job`` are the bodies of the built-in ``monthly_comparison`` and ``statistics`` jobs, and
+``DatabaseFindingSink`` is where the annual cross-check and the periodic re-check raise their findings.
 
 The comparison is one transaction and idempotent, so a run resumed after a crash simply runs again; its
 ``as_of`` is the day before the run was due (the month's data is in by then). Findings raised by other jobs
-(the annual cross-check, re-checks) land in the same table through ``DatabaseFindingSink`` and follow the same
-lifecycle; their ``first_run`` is 0, as no comparison raised them.
+land in the same table and follow the same lifecycle and routing; their ``first_run`` is 0, as no comparison
+raised them.
 """
 
 from __future__ import annotations
@@ -19,14 +17,16 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from hub.errors import InvalidArgument
 from hub.findings._engine import china_today, run_comparison
-from hub.findings._models import FINDINGS, Status
+from hub.findings._models import ACTIVE, EVENTS, FINDINGS, Status
 from hub.findings._rules import RuleBook, Severity, Signal, load_rules
 from hub.findings._statistics import statistics_report
 from hub.logs import ID_NUMBER_PATTERN
@@ -36,13 +36,19 @@ from hub.store._base import utcnow
 if TYPE_CHECKING:
     from hub.config import Settings
 
-_KEY_LENGTH = 255
-_CHINA = dt.timezone(dt.timedelta(hours=8))
+#: Who refreshes an undecided finding's evidence, in its history (the engine writes ``comparison``).
+JOB_ACTOR = "scheduled job"
 
 
 class DatabaseFindingSink:
-    """``hub.jobs.FindingSink`` over the findings table: ``dedupe_key`` is the evidence key, so a job that meets
-    the same fact again raises nothing."""
+    """``hub.jobs.FindingSink`` over the findings table, with the comparison engine's rules of identity.
+
+    A finding is keyed by what was found: (kind, locality, household, subject) and a digest of its evidence.
+    The same fact met again — by a resumed run, by next quarter's re-check, by another job — raises nothing,
+    whatever the caller's run-scoped ``dedupe_key``; new evidence refreshes an undecided finding in place (the
+    old evidence kept in its history) and, once the finding was decided, raises a new one pointing back at it.
+    So a dismissed finding comes back only if its evidence changed.
+    """
 
     def __init__(
         self,
@@ -60,41 +66,86 @@ class DatabaseFindingSink:
         self.clock = clock
 
     def raise_finding(
-        self, kind: str, subject: bytes, owner: str, evidence: Mapping[str, Any], dedupe_key: str
+        self,
+        kind: str,
+        subject: bytes,
+        owner: str,
+        evidence: Mapping[str, Any],
+        dedupe_key: str,
+        *,
+        locality: str = "",
+        programme: str = "",
+        household: bytes | None = None,
     ) -> bool:
-        if len(subject) != 16:
-            raise InvalidArgument("subject", "a finding's subject is a 16-byte token")
-        text = json.dumps({**evidence, "source": kind}, ensure_ascii=False, sort_keys=True, default=str)
+        household = household or subject
+        if len(subject) != 16 or len(household) != 16:
+            raise InvalidArgument("subject", "a finding's subject and household are 16-byte tokens")
+        text = json.dumps({"source": kind, **evidence}, ensure_ascii=False, sort_keys=True, default=str)
         if ID_NUMBER_PATTERN.search(text):
             raise InvalidArgument("evidence", "a finding's evidence must not hold an ID number; use the person's token")
-        key = dedupe_key if len(dedupe_key) <= _KEY_LENGTH else hashlib.sha256(dedupe_key.encode()).hexdigest()
+        key = hashlib.sha256(text.encode()).hexdigest()
+        rule, locality = kind[:64], locality[:6]
         now = self.clock()
-        insert = postgresql.insert if self.store.dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(FINDINGS)
-            .values(
-                rule=kind[:64],
-                region="",
-                signal=str(evidence.get("signal", self.signal)),
-                severity=str(evidence.get("severity", self.severity)),
-                locality=str(evidence.get("locality", ""))[:6],
-                programme=str(evidence.get("programme", ""))[:32],
-                household=subject,
-                person=subject,
-                subject=subject,
-                evidence_key=key,
-                evidence=text,
-                status=Status.OPEN.value,
-                bureau=owner or None,
-                due_on=china_today(now) + dt.timedelta(days=self.due_days),
-                raised_at=now,
-                first_run=0,
-                last_run=0,
-            )
-            .on_conflict_do_nothing()
-        )
         with self.store.session() as session:
-            return cast(CursorResult[Any], session.execute(statement)).rowcount == 1
+            found = session.execute(
+                select(FINDINGS.c.id, FINDINGS.c.status, FINDINGS.c.evidence_key, FINDINGS.c.evidence)
+                .where(
+                    FINDINGS.c.rule == rule,
+                    FINDINGS.c.locality == locality,
+                    FINDINGS.c.household == household,
+                    FINDINGS.c.subject == subject,
+                )
+                .order_by(FINDINGS.c.id)
+            ).all()
+            if any(row.evidence_key == key for row in found):
+                return False
+            undecided = [row for row in found if row.status in ACTIVE]
+            if undecided:
+                _refresh(session, undecided[-1], text, key, now)
+                return False
+            insert_ = postgresql.insert if self.store.dialect == "postgresql" else sqlite.insert
+            statement = (
+                insert_(FINDINGS)
+                .values(
+                    rule=rule,
+                    region="",
+                    signal=str(evidence.get("signal", self.signal)),
+                    severity=str(evidence.get("severity", self.severity)),
+                    locality=locality,
+                    programme=programme[:32],
+                    household=household,
+                    person=subject,
+                    subject=subject,
+                    evidence_key=key,
+                    evidence=text,
+                    status=Status.OPEN.value,
+                    bureau=owner or None,
+                    due_on=china_today(now) + dt.timedelta(days=self.due_days),
+                    raised_at=now,
+                    first_run=0,
+                    last_run=0,
+                    previous=found[-1].id if found else None,
+                )
+                .on_conflict_do_nothing()
+                .returning(FINDINGS.c.id)
+            )
+            return session.execute(statement).first() is not None
+
+
+def _refresh(session: Session, finding: Any, evidence: str, key: str, now: dt.datetime) -> None:
+    """New evidence on an undecided finding: replace it, keeping the old in the finding's history."""
+    session.execute(
+        insert(EVENTS).values(
+            finding=finding.id,
+            at=now,
+            kind="evidence",
+            from_status=finding.status,
+            to_status=finding.status,
+            actor=JOB_ACTOR,
+            detail=finding.evidence,
+        )
+    )
+    session.execute(update(FINDINGS).where(FINDINGS.c.id == finding.id).values(evidence=evidence, evidence_key=key))
 
 
 def rules_for(settings: Settings) -> RuleBook:
@@ -106,8 +157,9 @@ def rules_for(settings: Settings) -> RuleBook:
 
 
 def _scheduled_day(context: Any) -> dt.date:
+    """The day the run was due, in the scheduler's time zone (a run due at 03:00 on the 1st is the 1st's)."""
     moment: dt.datetime | None = getattr(context, "scheduled_for", None)
-    return (moment or utcnow()).astimezone(_CHINA).date()
+    return (moment or utcnow()).astimezone(ZoneInfo(context.settings.jobs.timezone)).date()
 
 
 def monthly_comparison(context: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from hub.jobs._cross_check import CrossCheck
     from hub.jobs._enrolments import Enrolment, EnrolmentSource, RosterEnrolments
     from hub.jobs._feed_checks import FeedFacts
-    from hub.jobs._findings import Finding, FindingSink, JsonlFindingSink, MemoryFindingSink
+    from hub.jobs._findings import Finding, FindingSink, MemoryFindingSink
     from hub.jobs._handlers import job_handlers, run_to_proto
     from hub.jobs._job import Job, JobOutcome, RunStatus
     from hub.jobs._recheck import PeriodicRecheck
@@ -57,7 +57,6 @@ _EXPORTS = {
     "JobOutcome": "hub.jobs._job",
     "JobRunner": "hub.jobs._runner",
     "JobScheduler": "hub.jobs._schedule",
-    "JsonlFindingSink": "hub.jobs._findings",
     "MemoryFindingSink": "hub.jobs._findings",
     "PeriodicRecheck": "hub.jobs._recheck",
     "PlannedJob": "hub.jobs._schedule",
@@ -98,7 +97,6 @@ __all__ = [
     "JobOutcome",
     "JobRunner",
     "JobScheduler",
-    "JsonlFindingSink",
     "MemoryFindingSink",
     "PeriodicRecheck",
     "PlannedJob",

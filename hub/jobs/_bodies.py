@@ -1,7 +1,7 @@
-"""Job bodies that plug in: a callable taking the ``JobContext``, named ``module:callable`` in configuration.
+"""Job bodies: a callable taking the ``JobContext``, wrapped as a job; or named ``module:callable`` in configuration.
 
-This is how the comparison engine (issue 5) takes over the monthly comparison and adds to the statistics
-without the scheduler knowing it: ``[jobs.bodies] monthly_comparison = "hub.findings:monthly_comparison"``.
+The built-in monthly comparison and statistics are bodies from ``hub.findings``; ``[jobs.bodies]`` replaces a
+body or adds a job (``tick = "mypackage.jobs:tick"``) without the scheduler knowing it.
 A body may be a coroutine function or a plain function (run in a thread, so the lease's heartbeat goes on);
 it returns a ``JobOutcome``, a report mapping, or ``None``. A reference may also name a ready ``Job``.
 """
@@ -38,15 +38,6 @@ class BodyJob:
         if isinstance(result, JobOutcome):
             return result
         return JobOutcome(report=dict(cast(Mapping[str, Any], result or {})))
-
-
-def not_plugged(name: str, what: str) -> Body:
-    """A body that explains, in the run's history, what is missing."""
-
-    def body(context: JobContext) -> JobOutcome:
-        return JobOutcome.skipped(f"no {what} is plugged in: set jobs.bodies.{name} = 'module:callable'")
-
-    return body
 
 
 def load(name: str, reference: str, description: str = "") -> Job:

@@ -3,6 +3,10 @@
 A job that needs something the hub was built without (the cross-check needs the routing and the hub's own
 questions; the checkpoint needs the audit log with the hub's key) is simply not in the catalogue, and its
 default schedule is dropped with it. A cron for a job that exists nowhere is a configuration error.
+
+The findings engine (``hub.findings``) lives in the same database, so it is always there: the monthly
+comparison and the statistics report are its bodies, and every job that raises findings raises them into its
+table, where the owning bureau reviews them. ``jobs.bodies`` may still replace a body or add a job.
 """
 
 from __future__ import annotations
@@ -14,15 +18,15 @@ from hub.asking import HubQuestions
 from hub.audit import AuditLog
 from hub.config import DEFAULT_JOB_CRON, Settings
 from hub.errors import InvalidArgument
+from hub.findings import DatabaseFindingSink, monthly_comparison, statistics_job
 from hub.jobs import _bodies
 from hub.jobs._cross_check import CrossCheck
 from hub.jobs._enrolments import EnrolmentSource, RosterEnrolments
 from hub.jobs._feed_checks import FeedFacts
-from hub.jobs._findings import FindingSink, JsonlFindingSink
+from hub.jobs._findings import FindingSink
 from hub.jobs._housekeeping import AuditCheckpoint, FeedStaleness, RetentionPurge
 from hub.jobs._job import Job
 from hub.jobs._recheck import PeriodicRecheck
-from hub.jobs._statistics import statistics
 from hub.privacy import Secrets
 from hub.registry import Directory
 from hub.store import Store
@@ -44,9 +48,9 @@ class JobEnvironment:
     enrolments: EnrolmentSource | None = None
 
     def finding_sink(self) -> FindingSink:
+        """The findings table of the hub's database, unless the environment brings its own sink (tests)."""
         if self.findings is None:
-            path = self.settings.jobs.findings_file
-            self.findings = JsonlFindingSink(path if path.is_absolute() else self.settings.data_dir / path)
+            self.findings = DatabaseFindingSink(self.store, due_days=self.settings.findings.due_days)
         return self.findings
 
 
@@ -62,11 +66,11 @@ def build_jobs(env: JobEnvironment) -> dict[str, Job]:
             )
         jobs["periodic_recheck"] = PeriodicRecheck(enrolments, facts, env.finding_sink(), env.directory)
     jobs["monthly_comparison"] = _bodies.BodyJob(
-        "monthly_comparison",
-        _bodies.not_plugged("monthly_comparison", "comparison engine"),
-        "月度数据比对: rosters against departmental feeds (the comparison engine plugs in here)",
+        "monthly_comparison", monthly_comparison, "月度数据比对: every roster against the current feeds, rules as data"
     )
-    jobs["statistics"] = _bodies.BodyJob("statistics", statistics, "统计报表 on the 14th and 28th: roster coverage")
+    jobs["statistics"] = _bodies.BodyJob(
+        "statistics", statistics_job, "统计报表 on the 14th and 28th: coverage and findings, as CSV, XLSX and PNG"
+    )
     if env.audit is not None and env.audit.signer is not None:
         jobs["audit_checkpoint"] = AuditCheckpoint(env.audit)
     jobs["retention_purge"] = RetentionPurge(env.audit)

@@ -119,7 +119,7 @@ class CrossCheck:
             context.log.warning("%d persons were being asked about when the run stopped; not asked again", interrupted)
         for key, pending in context.items.with_status(RAISING):
             hits = [Hit(h["kind"], h["evidence"]) for h in pending.pop("hits")]
-            self._raise(context, bytes.fromhex(key), pending.pop("owner"), hits)
+            self._raise(context, bytes.fromhex(key), pending.pop("owner"), hits, pending.pop("where", {}))
             status = pending.pop("status")
             context.count(status)
             context.items.finish(key, status, pending)
@@ -142,18 +142,31 @@ class CrossCheck:
             if checked.findings:  # answers in hand: from here on a crash must not lose the findings
                 owner = paying_bureau(self.directory, enrolment)
                 hits = [{"kind": hit.kind, "evidence": checked_evidence(hit.evidence)} for hit in checked.findings]
-                pending = {**checked.detail, "status": checked.status, "owner": owner, "hits": hits}
+                where = placement(enrolment)
+                pending = {**checked.detail, "status": checked.status, "owner": owner, "hits": hits, "where": where}
                 context.items.finish(enrolment.key, RAISING, pending, audited)
-                self._raise(context, enrolment.token, owner, checked.findings)
+                self._raise(context, enrolment.token, owner, checked.findings, where)
                 audited = None
             context.count(checked.status)
             context.items.finish(enrolment.key, checked.status, checked.detail, audited)
 
-    def _raise(self, context: JobContext, subject: bytes, owner: str, hits: list[Hit]) -> None:
+    def _raise(
+        self, context: JobContext, subject: bytes, owner: str, hits: list[Hit], where: Mapping[str, str]
+    ) -> None:
         """Raise each hit for the paying bureau; the key makes a repeat (after a crash) raise nothing."""
+        household = bytes.fromhex(where["household"]) if where.get("household") else None
         for hit in hits:
             dedupe = f"{context.job}:{context.scheduled_for.isoformat()}:{subject.hex()}:{hit.kind}"
-            self.findings.raise_finding(hit.kind, subject, owner, hit.evidence, dedupe)
+            self.findings.raise_finding(
+                hit.kind,
+                subject,
+                owner,
+                hit.evidence,
+                dedupe,
+                locality=where.get("locality", ""),
+                programme=where.get("programme", ""),
+                household=household,
+            )
             context.count(f"findings.{hit.kind}")
 
     async def _check(self, context: JobContext, enrolment: Enrolment, purpose: Purpose) -> Checked:
@@ -255,6 +268,13 @@ class CrossCheck:
             audit.append_many(session, records)
 
         return append
+
+
+def placement(enrolment: Enrolment) -> dict[str, str]:
+    """Where a person's findings belong (paying locality, programme, household head), as JSON for the ledger:
+    a run resumed after a crash raises the pending findings in the same place."""
+    head = enrolment.household_head or enrolment.token
+    return {"locality": enrolment.locality, "programme": enrolment.programme, "household": head.hex()}
 
 
 async def _all(work: Iterable[Awaitable[None]]) -> None:

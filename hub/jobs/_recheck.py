@@ -112,7 +112,16 @@ class PeriodicRecheck:
             owner = paying_bureau(self.directory, enrolment)
             for hit in hits:  # redone after a crash: the dedupe key makes the sink raise it once
                 dedupe = f"{context.job}:{context.scheduled_for.isoformat()}:{enrolment.key}:{hit.kind}"
-                self.findings.raise_finding(hit.kind, enrolment.token, owner, hit.evidence, dedupe)
+                self.findings.raise_finding(
+                    hit.kind,
+                    enrolment.token,
+                    owner,
+                    hit.evidence,
+                    dedupe,
+                    locality=enrolment.locality,
+                    programme=enrolment.programme,
+                    household=enrolment.household_head or enrolment.token,
+                )
                 context.count(f"findings.{hit.kind}")
             kinds = sorted({h.kind for h in hits})
             detail = {"category": category(context.settings.jobs, enrolment.programme), "findings": kinds}

@@ -14,7 +14,17 @@ from hub import services
 from hub.audit import AuditLog
 from hub.audit._models import AuditEntryRow
 from hub.envelope import SigningKey
-from hub.jobs import CrossCheck, FeedFacts, JobRunner, MemoryFindingSink, RosterEnrolments, RunStatus
+from hub.findings import FindingBook, FindingFilter, Status
+from hub.jobs import (
+    CrossCheck,
+    FeedFacts,
+    JobEnvironment,
+    JobRunner,
+    MemoryFindingSink,
+    RosterEnrolments,
+    RunStatus,
+    build_jobs,
+)
 from hub.jobs._context import ItemLedger
 from hub.jobs._cross_check import in_region
 from hub.v1 import feeds_pb2 as fpb
@@ -147,6 +157,37 @@ def test_the_cross_check_asks_the_hukou_locality_and_raises_findings(federation:
             select(func.count()).select_from(AuditEntryRow).where(AuditEntryRow.kind == "response")
         )
     assert audited == 10  # every answer, with the household's tokens
+
+
+def test_a_hub_raises_cross_check_findings_into_the_table_for_the_residence_bureau_alone(
+    federation: Federation, tmp_path: Path
+) -> None:
+    people = enrol_demo(federation)
+    settings = job_settings(tmp_path, concurrency=3)
+    env = JobEnvironment(federation.store, settings, federation.directory, federation.questions, federation.secrets)
+    runner = JobRunner(federation.store, build_jobs(env), settings, holder="h")  # the catalogue a hub is built with
+    record = run(runner.run_due("annual_cross_check", DUE))
+    assert record is not None and record.status is RunStatus.SUCCEEDED, record and record.error
+    labels = {federation.secrets.tokenizer.token(number): label for label, number in people.items()}
+    book = FindingBook(federation.store)
+    mine = book.find(FindingFilter(limit=100), bureau=DAXING_CA)  # what Findings/List and hubctl show 大兴区
+    assert {(labels[f.subject], f.rule) for f in mine} == {
+        ("A", "duplicate_assistance"),
+        ("A.spouse", "duplicate_assistance"),
+        ("B", "property"),
+        ("B.father", "hukou_missing"),
+    }
+    assert {(f.locality, f.programme, f.status) for f in mine} == {("110115", "dibao", Status.OPEN)}
+    assert {labels[f.household] for f in mine} == {"A", "B"}  # the household head's token
+    assert book.find(FindingFilter(limit=100), bureau=RONGCHENG_CA) == []  # the 户籍 bureau sees none of them
+    compared = run(runner.run_due("monthly_comparison", DUE))  # re-routes undecided findings by the registry
+    assert compared is not None and compared.status is RunStatus.SUCCEEDED, compared and compared.error
+    after = book.find(FindingFilter(ids=tuple(f.id for f in mine)))
+    assert {f.bureau for f in after} == {DAXING_CA} and len(after) == len(mine)
+    federation.transport.asked.clear()
+    again = run(runner.run_due("annual_cross_check", DUE.replace(year=2027)))  # next year, nothing changed
+    assert again is not None and again.report["findings"] == record.report["findings"]
+    assert len(book.find(FindingFilter(rules=tuple(again.report["findings"])))) == len(mine), "raised twice"
 
 
 def test_a_cross_check_taken_over_midway_asks_no_one_twice_and_raises_nothing_twice(
