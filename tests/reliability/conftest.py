@@ -12,7 +12,9 @@ import asyncio
 import datetime as dt
 import hashlib
 import itertools
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +25,14 @@ import pytest
 from google.protobuf.message import Message as ProtoMessage
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from hub import services
 from hub.envelope import SigningKey, StaticKeyRing, new_header, open_envelope, reply_header, seal, timestamp
 from hub.errors import HubError
+from hub.feeds import FEED_PURPOSE
+from hub.findings import DatabaseFindingSink
+from hub.findings._models import FindingRow
 from hub.grpc.client import HubClient
 from hub.grpc.server import method_paths
 from hub.grpc.status import error_info, from_rpc_error
@@ -38,7 +43,7 @@ from hub.sandbox import MemberSpec, Sandbox
 from hub.store import Store, make_engine
 from hub.store.models import Base
 from hub.transport import MockTransport
-from hub.v1 import admin_pb2, audit_pb2, jobs_pb2
+from hub.v1 import admin_pb2, audit_pb2, feeds_pb2, findings_pb2, jobs_pb2
 from hub.v1 import verification_pb2 as v
 from hub.v1.envelope_pb2 import Envelope, Purpose
 
@@ -78,6 +83,13 @@ GRANTED = (
     services.AUDIT_ACCESS_REPORT,
     services.JOBS_LIST,
     services.JOBS_HISTORY,
+    services.JOBS_RUN_NOW,
+    services.FEED_UPLOAD,
+    services.FEED_STATUS,
+    services.FINDINGS_RUN,
+    services.FINDINGS_LIST,
+    services.FINDINGS_REVIEW,
+    services.FINDINGS_EXPORT,
 )
 
 #: Answers a member gives through the mock transport, per service.
@@ -92,6 +104,8 @@ ANSWERS: dict[str, Callable[[], ProtoMessage]] = {
 
 def members() -> list[MemberSpec]:
     grants = tuple((service, PURPOSE) for service in GRANTED)
+    # A supplier's own client (``FeedUploader``) uploads and resumes under the feed purpose.
+    grants += ((services.FEED_UPLOAD, FEED_PURPOSE.code), (services.FEED_STATUS, FEED_PURPOSE.code))
     return [
         MemberSpec(ASKER, "civil-affairs", "大兴区民政局", ("110115",), grants=grants),
         MemberSpec(NEIGHBOUR, "civil-affairs", "海淀区民政局", ("110108",), grants=grants),
@@ -477,6 +491,76 @@ def _revoke_member(world: World) -> ProtoMessage:
     return admin_pb2.RevocationRequest(member_id=member_id, reason="test")
 
 
+# Feeds (部门数据): the asker supplies a one-chunk medical-insurance version, complete in one message.
+
+
+def settlement(number: str = PERSON, region: str = "130629", n: int = 1) -> feeds_pb2.MedicalSettlementRow:
+    """A valid medical-insurance settlement row (June 2025)."""
+    return feeds_pb2.MedicalSettlementRow(
+        id_number=number,
+        settlement_id=f"S{n:08d}",
+        region_code=region,
+        settled_on="2025-06-10",
+        care_kind=feeds_pb2.CARE_KIND_INPATIENT,
+        total_fen=100_000,
+        fund_paid_fen=60_000,
+        out_of_pocket_fen=40_000,
+    )
+
+
+def feed_chunk(
+    rows: list[feeds_pb2.MedicalSettlementRow] | None = None,
+    *,
+    policy: int = feeds_pb2.REJECTION_POLICY_ACCEPT_VALID,
+    supplier: str = ASKER,
+    **meta: Any,
+) -> feeds_pb2.FeedChunk:
+    """Chunk 0 of a fresh feed version declaring exactly ``rows``: the whole version in one message."""
+    rows = [settlement()] if rows is None else rows
+    data = feeds_pb2.FeedRows(medical_settlements=feeds_pb2.MedicalSettlementRows(rows=rows)).SerializeToString()
+    declared: dict[str, Any] = {
+        "department": feeds_pb2.DEPARTMENT_MEDICAL_INSURANCE,
+        "kind": feeds_pb2.RECORD_KIND_MEDICAL_SETTLEMENT,
+        "supplier": supplier,
+        "period_start": "2025-06-01",
+        "period_end": "2025-06-30",
+        "expected_records": len(rows),
+        "policy": policy,
+        **meta,
+    }
+    return feeds_pb2.FeedChunk(
+        version_id=f"catalogue-{uuid.uuid4().hex}",
+        sequence=0,
+        chunk_sha256=hashlib.sha256(data).digest(),
+        meta=feeds_pb2.FeedVersionMeta(**declared),
+        rows=data,
+    )
+
+
+# Findings (预警线索): a finding raised straight into the hub's table, routed to one bureau.
+
+
+def raise_finding(world: World, bureau: str = ASKER, locality: str = "110115") -> int:
+    """A fresh open finding of ``bureau``; returns its id."""
+    sink = DatabaseFindingSink(world.store)
+    subject = os.urandom(16)
+    assert sink.raise_finding("member_died", subject, bureau, {"died_on": "2025-05-01"}, "catalogue", locality=locality)
+    with world.store.session() as session:
+        finding_id = session.scalar(select(func.max(FindingRow.id)).where(FindingRow.subject == subject))
+    assert finding_id is not None
+    return int(finding_id)
+
+
+def _review(world: World) -> ProtoMessage:
+    return findings_pb2.FindingReview(
+        finding_id=raise_finding(world), action=findings_pb2.REVIEW_ACTION_START, reviewer="张三"
+    )
+
+
+def _comparison(world: World, region: str = "110115") -> ProtoMessage:
+    return findings_pb2.ComparisonRun(region_code=region, as_of="2025-06-30")
+
+
 RPCS: tuple[Rpc, ...] = (
     Rpc(
         services.HOUSEHOLD_REGISTRATION,
@@ -552,6 +636,26 @@ RPCS: tuple[Rpc, ...] = (
         lambda w: audit_pb2.AccessReportRequest(id_number=PERSON),
         id_field="id_number",
         with_id=lambda w, n: audit_pb2.AccessReportRequest(id_number=n),
+    ),
+    # Refused before anything runs in every catalogue row; a started run writes in the background (not replayed).
+    Rpc(services.JOBS_RUN_NOW, HUB, lambda w: jobs_pb2.JobRunRequest(name="audit_checkpoint")),
+    # Client-streaming: sent as a one-message stream. An ID number or region in a row is not a refusal: the
+    # row is rejected and listed in the receipt (see ``test_catalogue.test_bad_value_in_a_feed_row``).
+    Rpc(services.FEED_UPLOAD, HUB, lambda w: feed_chunk()),
+    Rpc(services.FEED_STATUS, HUB, lambda w: feeds_pb2.FeedStatusQuery(department=feeds_pb2.DEPARTMENT_EDUCATION)),
+    Rpc(
+        services.FINDINGS_RUN,
+        HUB,
+        _comparison,
+        region_field="region_code",
+        with_region=_comparison,
+    ),
+    Rpc(services.FINDINGS_LIST, HUB, lambda w: findings_pb2.FindingQuery(statuses=[findings_pb2.FINDING_STATUS_OPEN])),
+    Rpc(services.FINDINGS_REVIEW, HUB, _review),
+    Rpc(
+        services.FINDINGS_EXPORT,
+        HUB,
+        lambda w: findings_pb2.FindingExportRequest(format=findings_pb2.EXPORT_FORMAT_CSV),
     ),
 )
 

@@ -3,34 +3,39 @@
 Each row asserts the gRPC status, the machine-readable reason (``ErrorInfo``), that nothing in the database
 changed (a digest of every table) and that no member was contacted. Generic rows apply to every RPC in
 ``RPCS``; body rows apply where the RPC carries the value (an ID number, a region code, a consent).
-Feeds, jobs and findings join by adding their ``Rpc`` to ``RPCS`` (streaming RPCs are sent as one-message
-streams) and their own body rows here.
+A new RPC joins by adding its ``Rpc`` to ``RPCS`` (streaming RPCs, like Feeds/Upload, are sent as one-message
+streams) and its own body rows here. A bad value in a feed row is no refusal (the version is accepted without the
+row, listed in the receipt): ``test_bad_value_in_a_feed_row``. A cancelled upload: ``test_upload_cut.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import pytest
+from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub import services
-from hub.envelope import SigningKey, sign_payload
+from hub.envelope import SigningKey, StaticKeyRing, open_envelope, sign_payload
+from hub.findings import Action, FindingBook
 from hub.grpc.status import CODES
 from hub.identifiers import id_check_character
-from hub.v1 import admin_pb2, audit_pb2
+from hub.v1 import admin_pb2, audit_pb2, feeds_pb2, findings_pb2, jobs_pb2
 from hub.v1 import verification_pb2 as v
-from hub.v1.envelope_pb2 import Message, Signature
+from hub.v1.envelope_pb2 import Envelope, Message, Signature
 from tests.reliability.conftest import (
     ASKER,
     GONE,
     HUB,
+    NEIGHBOUR,
     PERSON,
     POLICE,
     REVOKED_KEY,
@@ -43,7 +48,10 @@ from tests.reliability.conftest import (
     changed,
     consent_registration,
     drive,
+    feed_chunk,
+    raise_finding,
     rpc_param,
+    settlement,
     snapshot,
 )
 
@@ -260,7 +268,22 @@ ENVELOPE_ROWS: tuple[Bad, ...] = (
 
 
 def row(rpc: Rpc, bad: Bad) -> Any:
-    return pytest.param(rpc, bad, id=f"{rpc.name}-{bad.name}")
+    marks = KNOWN_TRACES.get((rpc.service, bad.name), ())
+    return pytest.param(rpc, bad, id=f"{rpc.name}-{bad.name}", marks=marks)
+
+
+#: Known bugs: refused with the right status and reason, but something was stored (``LeftATrace``).
+_DECLARED_BEFORE_CHECKED = pytest.mark.xfail(
+    strict=True,
+    raises=LeftATrace,
+    reason="hub/feeds/_intake.py FeedIntake.prepare_received commits chunk 0's declaration (begin: a RECEIVING "
+    "feed_versions row) before prepare checks the chunk's hash, rows and size; the refused chunk leaves it behind",
+)
+KNOWN_TRACES: dict[tuple[str, str], Any] = {
+    (services.FEED_UPLOAD, "hash-not-of-the-rows"): _DECLARED_BEFORE_CHECKED,
+    (services.FEED_UPLOAD, "rows-of-another-kind"): _DECLARED_BEFORE_CHECKED,
+    (services.FEED_UPLOAD, "more-rows-than-declared"): _DECLARED_BEFORE_CHECKED,
+}
 
 
 #: On PostgreSQL the envelope rows run for one RPC of each kind: they are refused before the database is read
@@ -278,7 +301,11 @@ def test_bad_envelope(loop: asyncio.AbstractEventLoop, world: World, rpc: Rpc, b
 # --- replays ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rpc", [rpc_param(rpc) for rpc in RPCS])
+#: Jobs/RunNow's good call starts a run that writes in the background, racing the comparison of the rows after it.
+REPLAYED = [rpc_param(rpc) for rpc in RPCS if rpc.service != services.JOBS_RUN_NOW]
+
+
+@pytest.mark.parametrize("rpc", REPLAYED)
 def test_replay(loop: asyncio.AbstractEventLoop, world: World, rpc: Rpc) -> None:
     data = good(world, rpc)
     first = drive(loop, world.call(rpc.service, data))
@@ -470,6 +497,26 @@ def _check_with(**fields: Any) -> Callable[[World], v.HouseholdCheckRequest]:
     return lambda w: v.HouseholdCheckRequest(**values)
 
 
+def _chunk_with(*, rehash: bool = False, **changes: Any) -> feeds_pb2.FeedChunk:
+    chunk = feed_chunk()
+    for name, value in changes.items():
+        chunk.ClearField(name) if value is None else setattr(chunk, name, value)
+    if rehash:
+        chunk.chunk_sha256 = hashlib.sha256(chunk.rows).digest()
+    return chunk
+
+
+def _review_of(finding_id: int, **fields: Any) -> findings_pb2.FindingReview:
+    values = {"action": findings_pb2.REVIEW_ACTION_START, "reviewer": "张三", **fields}
+    return findings_pb2.FindingReview(finding_id=finding_id, **values)
+
+
+def _under_review(world: World) -> int:
+    finding_id = raise_finding(world)
+    FindingBook(world.store).review(finding_id, Action.START, reviewer="张三", bureau=ASKER, member=ASKER)
+    return finding_id
+
+
 R = services
 RULE_ROWS: tuple[tuple[Rpc, Bad], ...] = (
     rule(R.ASSISTANCE_INQUIRY, "no-persons", lambda w: v.AssistanceInquiry(), "INVALID_ARGUMENT", "persons"),
@@ -592,6 +639,152 @@ RULE_ROWS: tuple[tuple[Rpc, Bad], ...] = (
         lambda w: audit_pb2.ConsistencyProofRequest(first=10**9),
         "INVALID_ARGUMENT",
     ),
+    # --- jobs, feeds and findings -------------------------------------------------------------------------
+    rule(R.JOBS_RUN_NOW, "unknown-job", lambda w: jobs_pb2.JobRunRequest(name="no_such_job"), "NOT_FOUND"),
+    rule(
+        R.FEED_UPLOAD,
+        "version-id-not-allowed",
+        lambda w: _chunk_with(version_id="版本 1"),
+        "INVALID_ARGUMENT",
+        "version_id",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "in-the-name-of-another-supplier",
+        lambda w: feed_chunk(supplier=POLICE),
+        "NOT_GRANTED",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "kind-of-another-department",
+        lambda w: feed_chunk(department=feeds_pb2.DEPARTMENT_EDUCATION),
+        "INVALID_ARGUMENT",
+        "meta.kind",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "period-ends-before-it-starts",
+        lambda w: feed_chunk(period_end="2025-05-31"),
+        "INVALID_ARGUMENT",
+        "meta.period_end",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "period-30-february",
+        lambda w: feed_chunk(period_end="2025-02-30"),
+        "INVALID_ARGUMENT",
+        "meta.period_end",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "policy-unspecified",
+        lambda w: feed_chunk(policy=feeds_pb2.REJECTION_POLICY_UNSPECIFIED),
+        "INVALID_ARGUMENT",
+        "meta.policy",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "negative-expected-records",
+        lambda w: feed_chunk(expected_records=-1),
+        "INVALID_ARGUMENT",
+        "meta.expected_records",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "hash-not-of-the-rows",
+        lambda w: _chunk_with(chunk_sha256=bytes(32)),
+        "INVALID_ARGUMENT",
+        "chunk_sha256",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "rows-of-another-kind",
+        lambda w: _chunk_with(rows=feeds_pb2.FeedRows(deaths=feeds_pb2.DeathRows()).SerializeToString(), rehash=True),
+        "INVALID_ARGUMENT",
+        "rows",
+    ),
+    rule(
+        R.FEED_UPLOAD,
+        "more-rows-than-declared",
+        lambda w: feed_chunk([settlement(n=1), settlement(SPOUSE, n=2)], expected_records=1),
+        "INVALID_ARGUMENT",
+    ),
+    rule(R.FEED_UPLOAD, "chunk-0-without-meta", lambda w: _chunk_with(meta=None), "INVALID_ARGUMENT", "meta"),
+    rule(
+        R.FEED_STATUS,
+        "unknown-version",
+        lambda w: feeds_pb2.FeedStatusQuery(version_id="catalogue-never-uploaded"),
+        "NOT_FOUND",
+    ),
+    rule(
+        R.FINDINGS_RUN,
+        "as-of-30-february",
+        lambda w: findings_pb2.ComparisonRun(as_of="2025-02-30"),
+        "INVALID_ARGUMENT",
+        "as_of",
+    ),
+    rule(
+        R.FINDINGS_LIST,
+        "negative-page-size",
+        lambda w: findings_pb2.FindingQuery(page_size=-1),
+        "INVALID_ARGUMENT",
+        "page_size",
+    ),
+    rule(
+        R.FINDINGS_REVIEW,
+        "unknown-finding",
+        lambda w: _review_of(10**9),
+        "NOT_FOUND",
+    ),
+    rule(
+        R.FINDINGS_REVIEW,
+        "finding-of-another-bureau",
+        lambda w: _review_of(raise_finding(w, NEIGHBOUR, "110108")),
+        "NOT_FOUND",
+    ),
+    rule(
+        R.FINDINGS_REVIEW,
+        "no-reviewer",
+        lambda w: _review_of(raise_finding(w), reviewer="  "),
+        "INVALID_ARGUMENT",
+        "reviewer",
+    ),
+    rule(
+        R.FINDINGS_REVIEW,
+        "dismissed-without-a-reason",
+        lambda w: _review_of(_under_review(w), action=findings_pb2.REVIEW_ACTION_DISMISS),
+        "INVALID_ARGUMENT",
+        "reason",
+    ),
+    rule(
+        R.FINDINGS_REVIEW,
+        "action-unspecified",
+        lambda w: _review_of(raise_finding(w), action=findings_pb2.REVIEW_ACTION_UNSPECIFIED),
+        "INVALID_ARGUMENT",
+        "action",
+    ),
+    rule(
+        R.FINDINGS_REVIEW,
+        "confirmed-before-it-was-reviewed",
+        lambda w: _review_of(raise_finding(w), action=findings_pb2.REVIEW_ACTION_CONFIRM, reason="属实"),
+        "FAILED_PRECONDITION",
+    ),
+    rule(
+        R.FINDINGS_EXPORT,
+        "format-unspecified",
+        lambda w: findings_pb2.FindingExportRequest(),
+        "INVALID_ARGUMENT",
+        "format",
+    ),
+    rule(
+        R.FINDINGS_EXPORT,
+        "negative-page-size",
+        lambda w: findings_pb2.FindingExportRequest(
+            format=findings_pb2.EXPORT_FORMAT_CSV, query=findings_pb2.FindingQuery(page_size=-1)
+        ),
+        "INVALID_ARGUMENT",
+        "page_size",
+    ),
 )
 
 
@@ -601,26 +794,81 @@ def test_broken_rule(loop: asyncio.AbstractEventLoop, world: World, rpc: Rpc, ba
     refuse(loop, world, rpc, bad, data)
 
 
-#: Services being built while this catalogue was written (issues 4-6): their rows join ``RPCS`` when they land.
-#: Jobs/RunNow starts a run in the background, whose writes would race the "nothing stored" comparison of the
-#: rows after it: it needs a way to wait for the run first.
-PENDING = frozenset(
-    {
-        services.FEED_UPLOAD,
-        services.FEED_STATUS,
-        services.JOBS_RUN_NOW,
-        services.FINDINGS_RUN,
-        services.FINDINGS_LIST,
-        services.FINDINGS_REVIEW,
-        services.FINDINGS_EXPORT,
-    }
-)
-
-
 def test_the_catalogue_covers_every_rpc_the_hub_serves(world: World) -> None:
     """A new RPC wired into the hub must get its row in ``RPCS`` (streaming ones included)."""
     served = set(world.hub.core.services())
     covered = {rpc.service for rpc in RPCS}
-    assert served - covered - PENDING == set(), "RPCs served without a row in the bad-input catalogue"
+    assert served - covered == set(), "RPCs served without a row in the bad-input catalogue"
     assert covered - served == set(), "rows for RPCs the hub does not serve"
-    assert covered & PENDING == set(), "an RPC with rows is still listed as pending"
+
+
+# --- what a feed upload or a finding query does with values it cannot use, without refusing ---------------
+
+B = TypeVar("B", bound=ProtoMessage)
+
+
+def answer(loop: asyncio.AbstractEventLoop, world: World, service: str, body: ProtoMessage, answer_type: type[B]) -> B:
+    """A good request's answer, opened as the hub's signed envelope."""
+    envelope = world.seal(service, body, recipient=HUB)
+    outcome = drive(loop, world.call(service, envelope.SerializeToString()))
+    assert outcome.ok, f"{outcome.code.name} {outcome.reason}: {outcome.details}"
+    opened = open_envelope(
+        Envelope.FromString(outcome.answer), StaticKeyRing([world.sandbox.hub_key()]), required_signers=[HUB]
+    )
+    return opened.body(answer_type)
+
+
+def feed_row_values() -> list[Any]:
+    cases = [pytest.param("id_number", settlement(number=n), id=f"id-{name}") for name, n in BAD_IDS.items()]
+    cases += [pytest.param("region_code", settlement(region=c), id=f"region-{name}") for name, c in BAD_REGIONS.items()]
+    return cases
+
+
+@pytest.mark.parametrize(("field", "bad_row"), feed_row_values())
+def test_bad_value_in_a_feed_row(
+    loop: asyncio.AbstractEventLoop, world: World, field: str, bad_row: feeds_pb2.MedicalSettlementRow
+) -> None:
+    """A bad value in a row is not a refusal of the upload: under accept-valid the version becomes current without
+    the row, which the receipt lists (number and field, never the value); under reject-version nothing of it is
+    kept and the current version stays."""
+    rows = [settlement(n=1), bad_row, settlement(SPOUSE, n=3)]
+    accepted = feed_chunk(rows)
+    receipt = answer(loop, world, services.FEED_UPLOAD, accepted, feeds_pb2.FeedReceipt)
+    assert receipt.status == feeds_pb2.FEED_VERSION_STATUS_COMPLETE and receipt.current
+    assert (receipt.received_records, receipt.accepted_records, receipt.rejected_records) == (3, 2, 1)
+    assert [(r.row_number, r.field) for r in receipt.rejections] == [(2, field)]
+    if len(bad_row.id_number) >= 14:
+        assert bad_row.id_number[6:14] not in receipt.rejections[0].reason, "the value was echoed"
+
+    strict = feed_chunk(rows, policy=feeds_pb2.REJECTION_POLICY_REJECT_VERSION)
+    rejected = answer(loop, world, services.FEED_UPLOAD, strict, feeds_pb2.FeedReceipt)
+    assert rejected.status == feeds_pb2.FEED_VERSION_STATUS_REJECTED and not rejected.current
+    assert [(r.row_number, r.field) for r in rejected.rejections] == [(2, field)]
+    query = feeds_pb2.FeedStatusQuery(department=feeds_pb2.DEPARTMENT_MEDICAL_INSURANCE)
+    report = answer(loop, world, services.FEED_STATUS, query, feeds_pb2.FeedStatusReport)
+    assert {(f.supplier, f.version_id, f.accepted_records) for f in report.feeds} >= {(ASKER, accepted.version_id, 2)}
+    assert strict.version_id not in {f.version_id for f in report.feeds}
+
+
+def test_the_progress_of_another_suppliers_upload_is_not_found(loop: asyncio.AbstractEventLoop, world: World) -> None:
+    chunk = feed_chunk(supplier=NEIGHBOUR)
+    theirs = world.seal(services.FEED_UPLOAD, chunk, recipient=HUB, sender=NEIGHBOUR).SerializeToString()
+    assert drive(loop, world.call(services.FEED_UPLOAD, theirs, as_member=NEIGHBOUR)).ok
+    query = feeds_pb2.FeedStatusQuery(version_id=chunk.version_id)
+    bad = Bad("another-suppliers-version", _body(lambda w: query), "NOT_FOUND", C.NOT_FOUND, body=True)
+    refuse(loop, world, _rpc(services.FEED_STATUS), bad)
+
+
+def test_findings_of_another_bureau_are_neither_listed_nor_exported(
+    loop: asyncio.AbstractEventLoop, world: World
+) -> None:
+    """The calling bureau is the envelope's sender: naming another bureau's finding, or its locality, finds nothing."""
+    theirs, mine = raise_finding(world, NEIGHBOUR, "110108"), raise_finding(world)
+    for query in (findings_pb2.FindingQuery(finding_ids=[theirs]), findings_pb2.FindingQuery(locality_prefix="110108")):
+        listed = answer(loop, world, services.FINDINGS_LIST, query, findings_pb2.FindingList)
+        assert list(listed.findings) == []
+        request = findings_pb2.FindingExportRequest(format=findings_pb2.EXPORT_FORMAT_CSV, query=query)
+        assert answer(loop, world, services.FINDINGS_EXPORT, request, findings_pb2.FindingExport).rows == 0
+    both = findings_pb2.FindingQuery(finding_ids=[theirs, mine])
+    listed = answer(loop, world, services.FINDINGS_LIST, both, findings_pb2.FindingList)
+    assert [f.finding_id for f in listed.findings] == [mine]  # the query works: it is the bureau that filters
