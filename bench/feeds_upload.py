@@ -1,8 +1,12 @@
 """Feed upload throughput and memory (issue 4, item 8). Run by hand, not in CI::
 
-    python bench/feeds_upload.py                                 # SQLite: 200 k and 2 M records, core and wire
-    python bench/feeds_upload.py --records 200000 --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/feeds_upload.py                                 # 200 k and 2 M records, core and wire
+    python bench/feeds_upload.py --quick                         # 50 k and 200 k records: a minute, not ten
+    python bench/feeds_upload.py --records 200000 --pg postgresql://postgres@127.0.0.1:5432/test
     python bench/feeds_upload.py --kind wage --path core          # another record kind, the core path only
+
+PostgreSQL is measured too when ``--pg`` or ``HUB_TEST_DATABASE_URL`` names a server (``--sqlite-only`` not).
+``python -m bench.run`` runs this with ``--records 200000`` (``--quick``) or ``--records 200000 2000000``.
 
 Two paths, each measurement in processes of its own, into a fresh database:
 
@@ -299,7 +303,8 @@ def run_child(path: str, kind: str, records: int, chunk_rows: int, pg_url: str |
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, nargs="+", default=[200_000, 2_000_000])
+    parser.add_argument("--records", type=int, nargs="+", default=None, help="sizes (default: 200000 2000000)")
+    parser.add_argument("--quick", action="store_true", help="sizes 50000 and 200000 unless --records says")
     parser.add_argument("--kind", default="medical_settlement", help="record kind (default: medical_settlement)")
     parser.add_argument("--chunk", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per chunk")
     parser.add_argument("--path", choices=["core", "wire", "both"], default="both", help="what to measure")
@@ -307,6 +312,8 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true", help="ignore --pg / HUB_TEST_DATABASE_URL")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.records is None:
+        options.records = [50_000, 200_000] if options.quick else [200_000, 2_000_000]
     if options.child:
         measure_path = measure if options.path == "core" else measure_wire
         print(json.dumps(measure_path(options.kind, options.records[0], options.chunk, options.pg)))
@@ -338,17 +345,40 @@ def main() -> None:
     print(
         "ratio: core / bare insert of the same rows; wire / core at the same size. cpu rec/s: of the storing process."
     )
+    for line in verdicts(results, paths):
+        print(line)
+
+
+#: DESIGN.md's bars for the upload into the store, records/s on a 2-core machine.
+TARGETS = {"sqlite": 100_000, "postgresql": 120_000}
+#: Peak memory at the largest size / at the smallest: above this it grows with the feed.
+FLAT = 1.25
+
+
+def verdicts(results: list[dict[str, Any]], paths: list[str]) -> list[str]:
+    """Per path and backend: records/s at the largest size against its target, and whether memory stayed flat."""
+    lines = []
     for path in paths:
-        for backend in ("sqlite", "postgresql"):
+        for backend, target in TARGETS.items():
             sizes = sorted(
                 (r for r in results if r["backend"] == backend and r.get("path", "core") == path),
                 key=lambda r: r["records"],
             )
+            if not sizes:
+                continue
+            largest = sizes[-1]
+            rate = largest["per_second"]
+            verdict = "ok" if rate >= target else "BELOW"
+            line = f"{path} {backend}: {rate:,.0f} records/s at {largest['records']:,} (target ≥ {target:,}) {verdict}"
             if len(sizes) >= 2:
-                growth = sizes[-1]["peak_rss_mb"] / sizes[0]["peak_rss_mb"]
-                print(
-                    f"{path} {backend}: peak memory at {sizes[-1]['records']:,} / at {sizes[0]['records']:,} = {growth:.2f}"
+                growth = largest["peak_rss_mb"] / sizes[0]["peak_rss_mb"]
+                flat = "flat" if growth <= FLAT else "GROWS"
+                line += (
+                    f"; peak memory {sizes[0]['peak_rss_mb']:.0f} MB at {sizes[0]['records']:,}, "
+                    f"{largest['peak_rss_mb']:.0f} MB at {largest['records']:,} (× {growth:.2f}) {flat}"
                 )
+            lines.append(line)
+    return lines
 
 
 if __name__ == "__main__":

@@ -148,19 +148,29 @@ class Tokenizer(_VersionedKeys):
 
     def tokens_with(self, version: int, id_numbers: Iterable[str]) -> list[bytes]:
         """``token_with`` for many numbers at once (a feed chunk): one key lookup, about 1 µs per number."""
+        canonical = _CANONICAL_ID
+        return self.tokens_of_validated(version, [n if canonical(n) else _normalise(n) for n in id_numbers])
+
+    def tokens_of_validated(self, version: int, id_numbers: Iterable[str]) -> list[bytes]:
+        """``tokens_with`` for numbers already in canonical form, as ``validate_id_number`` returns them.
+
+        The feed validator has just established that form for every row, so the per-number form check
+        (a quarter of the cost of a token) is skipped here. A number in any other form (``x``, spaces,
+        15 digits) gets a token that matches nothing: use ``tokens_with`` unless the numbers were validated.
+        """
         try:
             inner_pad, outer_pad = self._pads[version]
         except KeyError:
             raise FailedPrecondition(f"token key version {version} is not held") from None
-        inner_copy, outer_copy, canonical = inner_pad.copy, outer_pad.copy, _CANONICAL_ID
-        tokens = []
-        for id_number in id_numbers:
-            number = id_number if canonical(id_number) else _normalise(id_number)
+        inner_copy, outer_copy = inner_pad.copy, outer_pad.copy
+        tokens: list[bytes] = []
+        append = tokens.append
+        for number in id_numbers:
             inner = inner_copy()
             inner.update(number.encode("ascii"))
             outer = outer_copy()
             outer.update(inner.digest())
-            tokens.append(outer.digest()[:TOKEN_BYTES])
+            append(outer.digest()[:TOKEN_BYTES])
         return tokens
 
     def retokenize(self, old_version: int, id_number: str) -> tuple[bytes, bytes]:

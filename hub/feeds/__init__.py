@@ -20,7 +20,8 @@ On the hub, ``feed_handlers(intake)`` answers ``Feeds/Upload`` and ``Feeds/Statu
     with feed:
         result = await FeedUploader(client).upload(feed)             # resumes, retries, checks the receipt
 
-and ``pull_once(load_pull_config(path), settings)`` does all of it for a configured agency table or CSV drop.
+and ``pull_once(load_pull_config(path), settings)`` does all of it for a configured agency table or CSV drop
+(``scheduled_pulls``, a job body, for every configured one on a cron).
 """
 
 from hub.feeds._chunks import DEFAULT_CHUNK_ROWS, chunked, encode_rows, make_chunk, version_digest
@@ -29,7 +30,7 @@ from hub.feeds._intake import FeedIntake
 from hub.feeds._kinds import DEPARTMENTS, KINDS, FieldSpec, FieldType, RecordKind, kind_by_code
 from hub.feeds._meta import FeedMeta, Policy, VersionStatus
 from hub.feeds._prepared import PreparedFeed, prepare_feed
-from hub.feeds._pull import PERIODS, PullConfig, load_pull_config, pull_once, relative_period
+from hub.feeds._pull import PERIODS, PullConfig, load_pull_config, pull_once, relative_period, scheduled_pulls
 from hub.feeds._receipt import ChunkAck, Receipt, VersionState
 from hub.feeds._retokenize import RetokenizeReport, key_versions_in_use, lookup_tokens, retokenize
 from hub.feeds._source import RowMapping, open_csv
@@ -79,6 +80,7 @@ __all__ = [
     "record_tables",
     "relative_period",
     "retokenize",
+    "scheduled_pulls",
     "table_names",
     "version_digest",
 ]

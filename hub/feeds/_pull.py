@@ -35,6 +35,18 @@ fields)::
 Relative paths and SQLite URLs are resolved from the configuration file's folder. The version id is
 derived from the data, so a run that finds the same data as the last one changes nothing and gets the
 same receipt.
+
+On a schedule: list the files in ``feeds.pull_configs`` and name ``scheduled_pulls`` as a job body, with a cron::
+
+    [feeds]
+    pull_configs = ["pulls/yb.toml", "pulls/rs.toml"]   # relative to data_dir
+    [jobs.bodies]
+    feed_pull = "hub.feeds:scheduled_pulls"
+    [jobs.cron]
+    feed_pull = "0 4 2 * *"                              # 04:00 on the 2nd: last month's data
+
+The scheduler then records each run (counts, outcome) and runs it once across replicas; ``hubctl feeds
+pull --config`` is the same thing by hand.
 """
 
 from __future__ import annotations
@@ -46,13 +58,13 @@ import logging
 import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import make_url
 
-from hub.errors import InvalidArgument
+from hub.errors import FailedPrecondition, HubError, InvalidArgument
 from hub.feeds._chunks import DEFAULT_CHUNK_ROWS
 from hub.feeds._kinds import kind_by_code, kind_for
 from hub.feeds._meta import Policy
@@ -283,3 +295,47 @@ async def pull_once(
         receipt.rejected_records,
     )
     return receipt
+
+
+class PullRun(Protocol):
+    """What ``scheduled_pulls`` needs of the job context running it (``hub.jobs.JobContext`` has it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def progress(self, done: int, total: int | None = None) -> None: ...
+
+    def count(self, name: str, n: int = 1) -> None: ...
+
+
+async def scheduled_pulls(context: PullRun) -> dict[str, Any]:
+    """Pull every source in ``feeds.pull_configs`` once: the body of a scheduled feed-pull job.
+
+    One pull failing (its agency database down, its drop folder empty) does not keep the others from
+    running; it is logged and listed in the report, and the run fails once all were tried, so the run
+    history shows it. Running again is harmless: unchanged data names the same version, which the hub
+    acknowledges without storing anything twice.
+    """
+    settings = context.settings
+    paths = [p if p.is_absolute() else settings.data_dir / p for p in settings.feeds.pull_configs]
+    failed: list[str] = []
+    versions: list[str] = []
+    context.progress(0, len(paths))
+    for done, path in enumerate(paths, start=1):
+        try:
+            receipt = await pull_once(load_pull_config(path), settings)
+        except Exception as error:  # one source down must not stop the others; reported below
+            # Hub errors name fields and mask ID numbers; driver and file errors name files, tables, positions.
+            problem = str(error) if isinstance(error, HubError) else f"{type(error).__name__}: {error}"
+            log.warning("pull %s failed: %s", path.name, problem, extra={"pull_config": str(path)})
+            failed.append(f"{path.name}: {problem}")
+            context.count("failed")
+        else:
+            versions.append(receipt.version_id)
+            context.count("pulled")
+            context.count("accepted_records", receipt.accepted_records)
+            context.count("rejected_records", receipt.rejected_records)
+        context.progress(done, len(paths))
+    if failed:
+        raise FailedPrecondition(f"{len(failed)} of {len(paths)} pulls failed: " + "; ".join(failed))
+    return {"pulls": len(paths), "versions": versions}

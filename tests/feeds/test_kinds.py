@@ -139,6 +139,7 @@ def test_public_surface_is_pinned() -> None:
         "record_tables",
         "relative_period",
         "retokenize",
+        "scheduled_pulls",
         "table_names",
         "version_digest",
     ]

@@ -60,3 +60,5 @@ def test_tokens_of_a_chunk_are_those_of_single_numbers() -> None:
         for tokenizer_form in [*numbers[:5], "11010519491231002X", "610104196209276908"]
     ]
     assert tokenizer.tokens_with(1, numbers) == reference == [tokenizer.token(n) for n in numbers]
+    canonical = [*numbers[:5], "11010519491231002X", "610104196209276908"]
+    assert tokenizer.tokens_of_validated(1, canonical) == reference  # what the validator hands over

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub.errors import InvalidArgument
-from hub.feeds import PullConfig, VersionStatus, load_pull_config, pull_once, relative_period
+from hub.errors import FailedPrecondition, InvalidArgument
+from hub.feeds import PullConfig, VersionStatus, load_pull_config, pull_once, relative_period, scheduled_pulls
 from hub.sandbox import Sandbox
 from tests.feeds.conftest import SUPPLIER, count_rows, person
 from tests.feeds.wire import run, sandbox_at
@@ -194,6 +194,72 @@ def test_a_pull_from_a_csv_drop_takes_the_newest_file(tmp_path: Path, database_u
             )
             receipt = await pull_once(load_pull_config(path), sandbox.settings(), today=dt.date(2025, 7, 1))
             assert (receipt.accepted_records, receipt.rejected_records) == (5, 0)
+        finally:
+            await sandbox.stop()
+
+    run(scenario())
+
+
+class JobRun:
+    """The part of a job's context that ``scheduled_pulls`` uses."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.counts: dict[str, int] = {}
+        self.done = (0, 0)
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        self.done = (done, total or 0)
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+def test_scheduled_pulls_is_a_job_body_by_reference() -> None:
+    from hub.jobs._bodies import BodyJob, load
+
+    job = load("feed_pull", "hub.feeds:scheduled_pulls")
+    assert isinstance(job, BodyJob) and job.body is scheduled_pulls
+
+
+@pytest.mark.integration
+def test_a_scheduled_run_pulls_every_configured_source_and_reports_the_one_that_failed(
+    tmp_path: Path, database_url: str
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    header = "id_number,settlement_id,region_code,settled_on,care_kind,total_fen,fund_paid_fen,out_of_pocket_fen\n"
+    lines = [f"{person(n)},S{n},130629,2025-06-03,inpatient,200,150,50\n" for n in range(3)]
+    (drop / "jsxx-06.csv").write_text(header + "".join(lines), encoding="utf-8")
+
+    async def scenario() -> None:
+        sandbox = sandbox_at(tmp_path / "world", database_url)
+        await sandbox.start(with_nodes=False)
+        try:
+            good = write_config(
+                tmp_path / "good.toml",
+                f'hub = "{sandbox.hub_address}"\n[source]\ntype = "csv"\npath = "drop"\npattern = "jsxx-*.csv"\n',
+            )
+            broken = write_config(
+                tmp_path / "broken.toml",
+                f'hub = "{sandbox.hub_address}"\n[source]\ntype = "csv"\npath = "drop"\npattern = "none-*.csv"\n',
+            )
+            settings = sandbox.settings()
+            settings = settings.model_copy(
+                update={"feeds": settings.feeds.model_copy(update={"pull_configs": [broken, good]})}
+            )
+            job = JobRun(settings)
+            with pytest.raises(FailedPrecondition, match=r"1 of 2 pulls failed: broken.toml: .*no file matching"):
+                await scheduled_pulls(job)
+            assert job.counts == {"failed": 1, "pulled": 1, "accepted_records": 3, "rejected_records": 0}
+            assert job.done == (2, 2)
+            assert sandbox.hub is not None
+            assert count_rows(sandbox.hub.store, "medical_settlement") == 3
+            settings.feeds.pull_configs.remove(broken)
+            again = JobRun(settings)
+            report = await scheduled_pulls(again)  # the same data again: the same version, nothing stored twice
+            assert report["pulls"] == 1 and len(report["versions"]) == 1
+            assert count_rows(sandbox.hub.store, "medical_settlement") == 3
         finally:
             await sandbox.stop()
 

@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from hub.errors import InvalidArgument
 from hub.feeds import kind_by_code
 from hub.feeds._bulk import SqliteWriter
-from hub.feeds._validate import RowValidator, ValidatedChunk, ValueCache, _birth_dates, fast_id_check
+from hub.feeds._validate import (
+    RowValidator,
+    ValidatedChunk,
+    ValueCache,
+    _birth_dates,
+    as_columns,
+    fast_id_check,
+    fast_id_column,
+)
 from hub.identifiers import id_check_character, validate_id_number
 from hub.privacy import FieldCipher, Tokenizer
 from tests.feeds.conftest import person, valid_row
@@ -152,6 +160,29 @@ def test_the_fast_path_takes_every_valid_mainland_number(born: dt.date, region: 
     validate_id_number(number, today=TODAY)
 
 
+@settings(deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(person, st.integers(0, 10**6)),
+            st.text(alphabet="0123456789X x", min_size=15, max_size=19),
+            st.sampled_from(["81000019940823002", "810000199408230021", "\uff11" * 18, ""]),
+        ),
+        max_size=12,
+    )
+)
+def test_a_column_takes_the_fast_path_exactly_when_each_number_would(numbers: list[str]) -> None:
+    births = _birth_dates(TODAY)
+    assert fast_id_column(numbers, births) == (bool(numbers) and all(fast_id_check(n, births) for n in numbers))
+
+
+def test_numbers_that_only_line_up_when_joined_are_judged_one_by_one() -> None:
+    births = _birth_dates(TODAY)
+    first, second = person(1), person(2)
+    assert fast_id_column([first, second], births)
+    assert not fast_id_column([first[:17], first[17] + second], births)  # 17 + 19 characters, the same when joined
+
+
 def test_a_refused_number_is_never_quoted_whole(tokenizer: Tokenizer, cipher: FieldCipher) -> None:
     number = person(9)
     wrong = number[:17] + ("1" if number[17] != "1" else "2")
@@ -161,3 +192,20 @@ def test_a_refused_number_is_never_quoted_whole(tokenizer: Tokenizer, cipher: Fi
     assert wrong not in reason and "********" in reason
     with pytest.raises(InvalidArgument):
         validate_id_number(wrong)
+
+
+def test_columns_are_read_with_the_collector_paused_and_it_resumes_as_it_was() -> None:
+    import gc
+
+    kind = kind_by_code("death")
+    rows = [valid_row(kind, n) for n in range(3)]
+    assert gc.isenabled()
+    columns = as_columns(kind, rows)
+    assert gc.isenabled()
+    assert columns[0] == [row.id_number for row in rows] and len(columns) == len(kind.fields)
+    gc.disable()
+    try:
+        as_columns(kind, rows)
+        assert not gc.isenabled()  # paused by someone else: left paused
+    finally:
+        gc.enable()
