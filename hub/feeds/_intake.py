@@ -127,6 +127,8 @@ class FeedIntake:
             meta = FeedMeta.from_proto(chunk.version_id, chunk.meta)
             if meta.supplier != sender:
                 raise NotGranted(f"{sender} cannot upload a feed in the name of {meta.supplier}")
+            if self._find(meta.version_id) is None:
+                self._check_first(meta, chunk)  # a refused first chunk must not leave its declaration behind
             self.begin(meta)
         elif chunk.sequence == 0:
             raise InvalidArgument("meta", "chunk 0 must declare the version (department, kind, period, count)")
@@ -151,8 +153,7 @@ class FeedIntake:
         chunk's ``PreparedChunk.after``): a stream validates chunk n + 1 while chunk n is being written, and
         ``store`` decides afresh if the version turns out to be elsewhere.
         """
-        if len(chunk_sha256) != 32 or hashlib.sha256(rows).digest() != chunk_sha256:
-            raise InvalidArgument("chunk_sha256", "is not the SHA-256 of the chunk's rows as sent", problem="digest")
+        _check_digest(chunk_sha256, rows)
         if sequence < 0:
             raise InvalidArgument("sequence", "chunks are numbered from 0")
         for attempt in range(_ATTEMPTS):
@@ -345,16 +346,23 @@ class FeedIntake:
             next_sequence=state.next_sequence,
         )
 
+    def _check_first(self, meta: FeedMeta, chunk: pb.FeedChunk) -> None:
+        """What ``prepare`` would refuse in a version's first chunk, checked before the version is declared."""
+        _check_digest(chunk.chunk_sha256, chunk.rows)
+        records = len(_parse_rows(kind_by_code(meta.kind), chunk.rows))
+        self._check_count(records, 0, meta.expected_records)
+
     def _check_size(self, state: VersionState, records: int) -> None:
+        self._check_count(records, state.received_records, state.expected_records)
+
+    def _check_count(self, records: int, received: int, expected: int) -> None:
         if records > self._settings.max_chunk_records:
             raise InvalidArgument(
                 "rows", f"{records:,} rows in one chunk; at most {self._settings.max_chunk_records:,} are taken"
             )
-        if state.received_records + records > state.expected_records:
+        if received + records > expected:
             raise InvalidArgument(
-                "rows",
-                f"this chunk brings the version to {state.received_records + records:,} records; "
-                f"{state.expected_records:,} were declared",
+                "rows", f"this chunk brings the version to {received + records:,} records; {expected:,} were declared"
             )
 
     def _validator(self, kind: RecordKind, token_version: int, now: dt.datetime) -> RowValidator:
@@ -367,6 +375,11 @@ class FeedIntake:
             adapt_date=self._writer.adapt_date,
             cache=self._cache,
         )
+
+
+def _check_digest(chunk_sha256: bytes, rows: bytes) -> None:
+    if len(chunk_sha256) != 32 or hashlib.sha256(rows).digest() != chunk_sha256:
+        raise InvalidArgument("chunk_sha256", "is not the SHA-256 of the chunk's rows as sent", problem="digest")
 
 
 def _parse_rows(kind: RecordKind, rows: bytes) -> Sequence[Message]:

@@ -268,22 +268,7 @@ ENVELOPE_ROWS: tuple[Bad, ...] = (
 
 
 def row(rpc: Rpc, bad: Bad) -> Any:
-    marks = KNOWN_TRACES.get((rpc.service, bad.name), ())
-    return pytest.param(rpc, bad, id=f"{rpc.name}-{bad.name}", marks=marks)
-
-
-#: Known bugs: refused with the right status and reason, but something was stored (``LeftATrace``).
-_DECLARED_BEFORE_CHECKED = pytest.mark.xfail(
-    strict=True,
-    raises=LeftATrace,
-    reason="hub/feeds/_intake.py FeedIntake.prepare_received commits chunk 0's declaration (begin: a RECEIVING "
-    "feed_versions row) before prepare checks the chunk's hash, rows and size; the refused chunk leaves it behind",
-)
-KNOWN_TRACES: dict[tuple[str, str], Any] = {
-    (services.FEED_UPLOAD, "hash-not-of-the-rows"): _DECLARED_BEFORE_CHECKED,
-    (services.FEED_UPLOAD, "rows-of-another-kind"): _DECLARED_BEFORE_CHECKED,
-    (services.FEED_UPLOAD, "more-rows-than-declared"): _DECLARED_BEFORE_CHECKED,
-}
+    return pytest.param(rpc, bad, id=f"{rpc.name}-{bad.name}")
 
 
 #: On PostgreSQL the envelope rows run for one RPC of each kind: they are refused before the database is read
