@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -97,6 +97,10 @@ class FeedSettings(BaseModel):
     max_chunk_records: int = Field(default=10_000, ge=1)
     #: Most rejected rows a receipt lists (all are stored).
     receipt_rejection_limit: int = Field(default=1_000, ge=0)
+    #: The hub's rejection policy per feed, by record kind or department (kind wins), e.g.
+    #: ``{"public-security" = "reject_version"}``: a version declaring another policy is refused. Feeds not named
+    #: here take the policy their supplier declares.
+    policy: dict[str, Literal["reject_version", "accept_valid"]] = Field(default_factory=dict)
     #: Pull configurations (TOML, see ``hub.feeds._pull``) that a scheduled run hands to ``hub.feeds.pull_once``.
     pull_configs: list[Path] = Field(default_factory=list)
 

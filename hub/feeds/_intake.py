@@ -74,6 +74,11 @@ class FeedIntake:
 
     def begin(self, meta: FeedMeta) -> VersionState:
         """Declare a version, or find it again: the same id with the same declaration is the same version."""
+        required = self._settings.policy.get(meta.kind) or self._settings.policy.get(meta.department)
+        if required is not None and str(meta.policy) != required:
+            raise InvalidArgument(
+                "meta.policy", f"this hub takes {meta.kind} feeds only under {required}; declare it so and resend"
+            )
         for _ in range(_ATTEMPTS):
             existing = self._find(meta.version_id)
             if existing is not None:

@@ -18,7 +18,8 @@ MAX_RECORDS = 1_000_000_000
 
 
 class Policy(StrEnum):
-    """What a rejected row does to its version (per feed, chosen by the supplier)."""
+    """What a rejected row does to its version: chosen by the supplier, unless the hub sets it per feed
+    (``feeds.policy``)."""
 
     REJECT_VERSION = "reject_version"
     ACCEPT_VALID = "accept_valid"

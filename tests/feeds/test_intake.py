@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hub.config import FeedSettings
 from hub.errors import FailedPrecondition, InvalidArgument, NotFound, NotGranted
 from hub.feeds import (
     KINDS,
@@ -94,6 +95,21 @@ def test_reject_version_policy_keeps_the_current_version(intake: FeedIntake, sto
     assert current_of(store, "death") == ["may"]
     assert count_rows(store, "death") == count_rows(store, "death", by_person=True) == 4  # nothing of june kept
     assert receipt.to_proto().status == pb.FEED_VERSION_STATUS_REJECTED
+
+
+def test_the_hub_policy_for_a_feed_overrules_what_its_supplier_would_choose(
+    make_intake: IntakeFactory, store: Store, settings: FeedSettings
+) -> None:
+    strict = make_intake(settings=settings.model_copy(update={"policy": {"public-security": "reject_version"}}))
+    with pytest.raises(InvalidArgument, match="death feeds only under reject_version") as raised:
+        upload(strict, meta("lenient", "death", 4), valid_rows("death", 4))
+    assert raised.value.field == "meta.policy"
+    with store.session() as session:  # refused before anything was declared
+        assert session.scalar(select(func.count()).select_from(FeedVersionRow)) == 0
+    receipt = upload(strict, meta("strict", "death", 4, policy=Policy.REJECT_VERSION), valid_rows("death", 4))
+    assert receipt.status is VersionStatus.COMPLETE and receipt.current
+    by_kind = settings.model_copy(update={"policy": {"public-security": "reject_version", "death": "accept_valid"}})
+    assert upload(make_intake(settings=by_kind), meta("by-kind", "death", 4), valid_rows("death", 4)).current
 
 
 def test_accept_valid_policy_makes_the_valid_rows_current(intake: FeedIntake, store: Store) -> None:
