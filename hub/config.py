@@ -113,6 +113,7 @@ DEFAULT_JOB_CRON: dict[str, str] = {
     "monthly_comparison": "0 3 1 * *",
     "statistics": "0 6 14,28 * *",
     "feed_staleness": "0 7 * * *",
+    "feed_pull": "0 1 * * *",
 }
 
 

@@ -18,6 +18,7 @@ from hub.asking import HubQuestions
 from hub.audit import AuditLog
 from hub.config import DEFAULT_JOB_CRON, Settings
 from hub.errors import InvalidArgument
+from hub.feeds import scheduled_pulls
 from hub.findings import DatabaseFindingSink, monthly_comparison, statistics_job
 from hub.jobs import _bodies
 from hub.jobs._cross_check import CrossCheck
@@ -75,6 +76,10 @@ def build_jobs(env: JobEnvironment) -> dict[str, Job]:
         jobs["audit_checkpoint"] = AuditCheckpoint(env.audit)
     jobs["retention_purge"] = RetentionPurge(env.audit)
     jobs["feed_staleness"] = FeedStaleness()
+    if env.settings.feeds.pull_configs:
+        jobs["feed_pull"] = _bodies.BodyJob(
+            "feed_pull", scheduled_pulls, "部门数据拉取: every configured SQL table or CSV drop, uploaded as a feed"
+        )
     for name, reference in env.settings.jobs.bodies.items():
         jobs[name] = _bodies.load(name, reference)
     return jobs

@@ -215,11 +215,23 @@ class JobRun:
         self.counts[name] = self.counts.get(name, 0) + n
 
 
-def test_scheduled_pulls_is_a_job_body_by_reference() -> None:
-    from hub.jobs._bodies import BodyJob, load
+def test_a_hub_with_pull_configs_has_a_scheduled_feed_pull_job(tmp_path: Path) -> None:
+    from hub.config import Settings
+    from hub.jobs._bodies import BodyJob
+    from hub.jobs._catalogue import JobEnvironment, build_jobs, schedule_for
+    from hub.store import open_store
 
-    job = load("feed_pull", "hub.feeds:scheduled_pulls")
+    settings = Settings(data_dir=tmp_path)
+    store = open_store(settings.resolved_database_url)
+    without = build_jobs(JobEnvironment(store, settings))
+    assert "feed_pull" not in without and "feed_pull" not in schedule_for(settings, without)
+    pulling = settings.model_copy(
+        update={"feeds": settings.feeds.model_copy(update={"pull_configs": [Path("a.toml")]})}
+    )
+    jobs = build_jobs(JobEnvironment(store, pulling))
+    job = jobs["feed_pull"]
     assert isinstance(job, BodyJob) and job.body is scheduled_pulls
+    assert schedule_for(pulling, jobs)["feed_pull"] == "0 1 * * *"
 
 
 @pytest.mark.integration
