@@ -26,8 +26,10 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     FromClause,
+    Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Select,
     String,
     Table,
@@ -44,6 +46,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.schema import SchemaItem
 
 from hub.findings._facts import FACTS, ROSTER, FeedFacts, roster_table
 from hub.findings._rules import (
@@ -87,7 +90,7 @@ def _per_capita(rule: AnyRule) -> bool:
     return isinstance(rule, ThresholdRule) and rule.measure is Measure.PER_CAPITA_MONTHLY
 
 
-def _temporary(name: str, metadata: MetaData, *columns: Column[Any], **options: Any) -> Table:
+def _temporary(name: str, metadata: MetaData, *columns: SchemaItem, **options: Any) -> Table:
     return Table(name, metadata, *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP", **options)
 
 
@@ -97,6 +100,8 @@ class Step:
 
     table: Table
     select: Select[Any]
+    #: PostgreSQL planner settings for this step alone (``enable_hashagg = off``).
+    postgresql_settings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,10 +179,20 @@ class Plan:
             Column("evidence_key", String(255)),
             Column("evidence", Text),
             Column("due_on", Date),
-            #: Set by the merge: new, reopened, updated or unchanged.
-            Column("outcome", String(12), nullable=True),
-            #: Set by the merge: the latest finding of this subject, and the undecided one if any.
-            Column("previous", Integer, nullable=True),
+        )
+        #: Filled by the merge: the hits whose subject was found before (the others are new), narrow so that
+        #: classifying a run's hits rewrites none of them.
+        self.matched = _temporary(
+            "cmp_matched",
+            self.metadata,
+            Column("rule", String(64), primary_key=True),
+            Column("locality", String(6), primary_key=True),
+            Column("household", Token, primary_key=True),
+            Column("subject", Token, primary_key=True),
+            #: reopened, updated or unchanged.
+            Column("outcome", String(12)),
+            #: The latest finding of this subject, and the undecided one if any.
+            Column("previous", Integer),
             Column("target", Integer, nullable=True),
         )
         self.bureaus = _temporary(
@@ -240,58 +255,77 @@ class Plan:
         users = self._users(kind)
         values = [c for c in feed.columns if c.name not in _FEED_KEYS]
         distinct = sorted({r.distinct for r in users if isinstance(r, CountRule) and r.distinct} - set(feed.c.keys()))
+        key = [name for name, _ in _ENROLMENT_KEY] + ["version", "row_number"]
         table = _temporary(
             f"cmp_stage_{kind}",
             self.metadata,
-            *(Column(name, type_, primary_key=True) for name, type_ in _ENROLMENT_KEY),
-            Column("version", Integer, primary_key=True),
-            Column("row_number", Integer, primary_key=True),
+            *(Column(name, type_, nullable=False, autoincrement=False) for name, type_ in _ENROLMENT_KEY),
+            Column("version", Integer, nullable=False, autoincrement=False),
+            Column("row_number", Integer, nullable=False, autoincrement=False),
             Column("roster_status", String(32)),
             #: The person has another enrolment: only then does a rule look for an earlier one to count instead.
             Column("repeated", Boolean),
             *(Column(c.name, c.type) for c in values),
             *(Column(name, records.c[name].type) for name in distinct),
+            # SQLite stores the stage in key order and the rules group along it without sorting. PostgreSQL
+            # hashes its groups instead: maintaining that wide key while filling the stage would cost more than
+            # the join that fills it, and a rule only ever looks a person up (an earlier enrolment) by token.
+            PrimaryKeyConstraint(*key).ddl_if(dialect="sqlite"),
+            Index(f"ix_cmp_stage_{kind}_token", "token").ddl_if(dialect="postgresql"),
             sqlite_with_rowid=False,
         )
         on = and_(feed.c.version.in_(self.versions[kind]), feed.c.token == roster.c.token)
         feed_first = self.records.get(kind, 0) < self.records.get(ROSTER, 0)
         joined_from: FromClause = ordered_join(feed, roster, on) if feed_first else ordered_join(roster, feed, on)
-        if distinct:  # looked up only for the records that matched a roster person
-            joined_from = ordered_join(
-                joined_from,
-                records,
-                and_(records.c.version == feed.c.version, records.c.row_number == feed.c.row_number),
-            )
-        conditions = [
-            *self._active(roster),
-            roster.c.programme.in_(sorted({p for r in users for p in r.programmes})),
-            roster.c.status.in_(sorted({s for r in users for s in r.statuses})),
-            *self._in_region(roster.c.locality),
-            feed.c[facts.date] <= self.as_of,
+        # Looked up by key for each record that matched a roster person (a join would let PostgreSQL hash the
+        # whole records table, misjudging how few records match).
+        looked_up = [
+            select(records.c[name])
+            .where(records.c.version == feed.c.version, records.c.row_number == feed.c.row_number)
+            .scalar_subquery()
+            .label(name)
+            for name in distinct
         ]
-        windows = [r.window_months() for r in users]
-        if all(months is not None for months in windows):
-            conditions.append(feed.c[facts.date] >= window_start(self.as_of, max(m or 0 for m in windows)))
-        assert self.repeated is not None
+        conditions = [
+            *self._roster_conditions(users),
+            *self._feed_conditions(kind, feed, users),
+        ]
         query = (
-            select(
-                roster.c.token,
-                roster.c.version.label("roster_version"),
-                roster.c.row_number.label("roster_row"),
-                roster.c.household_head_token.label("household"),
-                roster.c.locality,
-                roster.c.programme,
-                feed.c.version,
-                feed.c.row_number,
-                roster.c.status.label("roster_status"),
-                roster.c.token.in_(select(self.repeated.table.c.token)).label("repeated"),
-                *values,
-                *(records.c[name] for name in distinct),
-            )
+            select(*self._roster_columns(roster), feed.c.version, feed.c.row_number, *values, *looked_up)
             .select_from(joined_from)
             .where(*conditions)
         )
         return Step(table, query)
+
+    def _roster_conditions(self, users: Sequence[AnyRule]) -> list[ColumnElement[bool]]:
+        roster = self.roster
+        return [
+            *self._active(roster),
+            roster.c.programme.in_(sorted({p for r in users for p in r.programmes})),
+            roster.c.status.in_(sorted({s for r in users for s in r.statuses})),
+            *self._in_region(roster.c.locality),
+        ]
+
+    def _feed_conditions(self, kind: str, feed: FromClause, users: Sequence[AnyRule]) -> list[ColumnElement[bool]]:
+        date = feed.c[FACTS[kind].date]
+        conditions = [date <= self.as_of]
+        windows = [r.window_months() for r in users]
+        if all(months is not None for months in windows):
+            conditions.append(date >= window_start(self.as_of, max(m or 0 for m in windows)))
+        return conditions
+
+    def _roster_columns(self, roster: FromClause) -> list[ColumnElement[Any]]:
+        assert self.repeated is not None
+        return [
+            roster.c.token,
+            roster.c.version.label("roster_version"),
+            roster.c.row_number.label("roster_row"),
+            roster.c.household_head_token.label("household"),
+            roster.c.locality,
+            roster.c.programme,
+            roster.c.status.label("roster_status"),
+            roster.c.token.in_(select(self.repeated.table.c.token)).label("repeated"),
+        ]
 
     def _sizes(self) -> Step:
         """Members on assistance of each household a household-level rule may flag."""
@@ -328,7 +362,9 @@ class Plan:
         roster = self.roster
         table = _temporary("cmp_repeated", self.metadata, Column("token", Token, primary_key=True))
         query = select(roster.c.token).where(*self._active(roster)).group_by(roster.c.token).having(func.count() > 1)
-        return Step(table, query)
+        # Grouped along the by-person key as it comes (a roster version is in token order): hashing a million
+        # tokens to keep the few thousand repeated ones takes PostgreSQL twice as long.
+        return Step(table, query, postgresql_settings=("enable_hashagg = off",))
 
     # --- rules ---------------------------------------------------------------------------------------------
 
