@@ -492,6 +492,8 @@ def measure_store(url: str, tables: list[TableData]) -> tuple[Measured, dict[str
 
 
 TARGETS = {"sqlite": 5.0, "postgresql": 8.0}
+#: The size the targets are set for (issue 5): 1 M roster persons against 4 departments × 2 M records.
+FULL_SIZE_PERSONS = 1_000_000
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
@@ -520,9 +522,12 @@ def measure(persons: int, records: int, share: float, pg_url: str | None) -> Non
     print(f"{'re-run: unchanged':34}" + "".join(f"{m.again.total('unchanged'):12,}" for m in runs))
     for rule in sorted(runs[0].first.counts):
         print(f"  {rule:32}" + "".join(f"{m.first.counts[rule].new:12,}" for m in runs))
+    full_size = persons >= FULL_SIZE_PERSONS
     for m in runs:
         target = TARGETS[m.dialect]
         verdict = "OK" if m.first.seconds <= target and m.first.seconds <= 3 * duck else "MISSED"
+        if not full_size:
+            verdict = f"not judged at {persons:,} persons (the targets are for {FULL_SIZE_PERSONS:,})"
         print(f"{NAMES[m.dialect]}: target ≤ {target:.0f} s and ≤ 3 × DuckDB: {verdict}")
 
 

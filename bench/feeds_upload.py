@@ -293,7 +293,7 @@ async def _measure_wire(kind: RecordKind, records: int, chunk_rows: int, pg_url:
 
 def run_child(path: str, kind: str, records: int, chunk_rows: int, pg_url: str | None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", "--path", path, "--kind", kind, "--chunk", str(chunk_rows)]
-    command += ["--records", str(records)] + (["--pg", pg_url] if pg_url else [])
+    command += ["--records", str(records)] + (["--pg", pg_url] if pg_url else ["--sqlite-only"])
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"measurement failed:\n{result.stderr[-3000:]}")
@@ -316,7 +316,8 @@ def main() -> None:
         options.records = [50_000, 200_000] if options.quick else [200_000, 2_000_000]
     if options.child:
         measure_path = measure if options.path == "core" else measure_wire
-        print(json.dumps(measure_path(options.kind, options.records[0], options.chunk, options.pg)))
+        pg_url = None if options.sqlite_only else options.pg
+        print(json.dumps(measure_path(options.kind, options.records[0], options.chunk, pg_url)))
         return
     backends: list[str | None] = [None] + ([options.pg] if options.pg and not options.sqlite_only else [])
     paths = ["core", "wire"] if options.path == "both" else [options.path]

@@ -109,10 +109,11 @@ def main() -> None:
     summary += asyncio.run(fanout_rows(50 if options.quick else 300))
 
     section("feed upload into the store (records/s, peak memory)")
-    module_run("bench.feeds_upload", "--records", *(["200000"] if options.quick else ["200000", "2000000"]))
+    module_run("bench.feeds_upload", *(["--quick"] if options.quick else ["--records", "200000", "2000000"]))
 
     section("monthly comparison vs the same joins in DuckDB")
-    module_run("bench.comparison", *(["--quick"] if options.quick else []))
+    pg = ["--pg", os.environ["HUB_TEST_DATABASE_URL"]] if os.environ.get("HUB_TEST_DATABASE_URL") else []
+    module_run("bench.comparison", *(["--persons", "100000", "--records", "200000"] if options.quick else []), *pg)
 
     section("summary (ratios measured side by side in this run)")
     width = max(len(row[0]) for row in summary)
