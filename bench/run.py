@@ -25,11 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def header() -> None:
-    versions = ", ".join(
-        f"{name} {importlib.metadata.version(name)}"
-        for name in ("grpcio", "protobuf", "cryptography", "sqlalchemy", "duckdb")
-        if importlib.util.find_spec(name.replace("-", "_")) is not None
-    )
+    found = []
+    for name in ("grpcio", "protobuf", "cryptography", "sqlalchemy", "psycopg", "duckdb"):
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    versions = ", ".join(found)
     import sqlite3
 
     print(
