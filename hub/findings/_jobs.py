@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from hub.findings._engine import china_today, run_comparison
 from hub.findings._models import ACTIVE, EVENTS, FINDINGS, Status
 from hub.findings._rules import RuleBook, Severity, Signal, load_rules
 from hub.findings._statistics import statistics_report
-from hub.logs import ID_NUMBER_PATTERN
+from hub.jobs._findings import evidence_text
 from hub.store import Store
 from hub.store._base import utcnow
 
@@ -80,9 +79,7 @@ class DatabaseFindingSink:
         household = household or subject
         if len(subject) != 16 or len(household) != 16:
             raise InvalidArgument("subject", "a finding's subject and household are 16-byte tokens")
-        text = json.dumps({"source": kind, **evidence}, ensure_ascii=False, sort_keys=True, default=str)
-        if ID_NUMBER_PATTERN.search(text):
-            raise InvalidArgument("evidence", "a finding's evidence must not hold an ID number; use the person's token")
+        text = evidence_text({"source": kind, **evidence})
         key = hashlib.sha256(text.encode()).hexdigest()
         rule, locality = kind[:64], locality[:6]
         now = self.clock()

@@ -53,12 +53,18 @@ class Finding:
     household: bytes | None = None
 
 
-def checked_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
-    """``evidence`` as JSON-ready data; refuses anything shaped like an ID number (findings hold tokens)."""
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """``evidence`` as canonical JSON (sorted keys); refuses anything shaped like an ID number (findings hold
+    tokens). Every sink stores or compares this text, so equal evidence is equal text."""
     text = json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str)
     if ID_NUMBER_PATTERN.search(text):
         raise InvalidArgument("evidence", "a finding's evidence must not hold an ID number; use the person's token")
-    loaded: dict[str, Any] = json.loads(text)
+    return text
+
+
+def checked_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """``evidence`` as JSON-ready data, checked by ``evidence_text``."""
+    loaded: dict[str, Any] = json.loads(evidence_text(evidence))
     return loaded
 
 
