@@ -3,6 +3,7 @@
     python -m bench.comparison                                   # SQLite, and DuckDB on the same data
     python -m bench.comparison --pg postgresql://postgres@127.0.0.1:5432/test   # SQLite, PostgreSQL, DuckDB
     python -m bench.comparison --persons 100000 --records 200000 # a quick smaller run
+    python -m bench.comparison --profile                         # and where the time goes, stage by stage
 
 The data: a roster of 1 M persons in households of three over four counties (低保, 特困, 边缘, 临时, ...; 0.5 %
 of them listed twice, in another county or another programme), and four departments' feeds of 2 M records
@@ -27,10 +28,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import re
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -368,9 +370,16 @@ def load(store: Store, tables: list[TableData]) -> dict[str, int]:
                     ["version", "row_number", *record_columns],
                     _python_rows(data, row.id, record_columns, sequential, adapt),
                 )
-    if store.dialect == "postgresql":
-        with store.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    # Settle the load before the clock starts: statistics on PostgreSQL, and on both the write-ahead log flushed
+    # into the database, so that the first comparison does not pay for the tail of a 9 M-row load (a checkpoint
+    # running under it, full-page images in its own WAL), which a monthly run, days after its feeds, never does.
+    with store.engine.connect() as connection:
+        if store.dialect == "postgresql":
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(text("ANALYZE"))
+            autocommit.execute(text("CHECKPOINT"))
+        else:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return versions
 
 
@@ -467,12 +476,78 @@ def duckdb_seconds(tables: list[TableData], versions: dict[str, int], records: d
     return seconds, int(hits[0]) if hits else 0
 
 
+#: The large feeds, each shown on a line of its own in the profile.
+LARGE_FEEDS = ("wage", "property", "medical_settlement", "university_entrant")
+PHASES = (
+    "repeated persons",
+    *(f"stage {kind}" for kind in LARGE_FEEDS),
+    "stages of the small feeds",
+    "household sizes",
+    "rules",
+    "merge: match known findings",
+    "merge: insert new findings",
+    "merge: note those seen again",
+    "merge: the rest",
+    "commit",
+)
+_TIMING = re.compile(r"^(?:duckdb )?(?P<what>.+): (?P<seconds>[0-9.]+) s$")
+
+
+def _phase(what: str) -> str | None:
+    """The profile line of one of the engine's timings (``None``: a total already counted in its parts)."""
+    if what == "cmp_repeated":
+        return "repeated persons"
+    if what == "cmp_sizes":
+        return "household sizes"
+    if what.startswith("cmp_stage_"):
+        kind = what.removeprefix("cmp_stage_")
+        return f"stage {kind}" if kind in LARGE_FEEDS else "stages of the small feeds"
+    if what.startswith("rule "):
+        return "rules"
+    if what == "merge":
+        return None
+    names = {"merge: match": "match known findings", "merge: insert": "insert new findings"}
+    if what.startswith("merge: "):
+        return "merge: " + names.get(what, "note those seen again" if what == "merge: refresh" else "the rest")
+    return "commit" if what == "commit" else None
+
+
+class _Phases(logging.Handler):
+    """Adds up the engine's DEBUG timings (``hub.findings``) by phase of the comparison."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        matched = _TIMING.match(record.getMessage())
+        phase = _phase(matched["what"]) if matched else None
+        if matched and phase:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + float(matched["seconds"])
+
+
+@contextmanager
+def profiled() -> Iterator[dict[str, float]]:
+    handler = _Phases()
+    logger = logging.getLogger("hub.findings")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.seconds
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 @dataclass(frozen=True)
 class Measured:
     dialect: str
     load_seconds: float
     first: ComparisonSummary
     again: ComparisonSummary
+    first_phases: Mapping[str, float]
+    again_phases: Mapping[str, float]
 
 
 def measure_store(url: str, tables: list[TableData]) -> tuple[Measured, dict[str, int]]:
@@ -484,11 +559,32 @@ def measure_store(url: str, tables: list[TableData]) -> tuple[Measured, dict[str
         loaded = time.perf_counter() - started
         print(f"loaded into {store.dialect} in {loaded:.1f} s")
         rules = load_rules()
-        first = run_comparison(store, rules, as_of=AS_OF)
-        again = run_comparison(store, rules, as_of=AS_OF)
-        return Measured(store.dialect, loaded, first, again), versions
+        with profiled() as first_phases:
+            first = run_comparison(store, rules, as_of=AS_OF)
+        with profiled() as again_phases:
+            again = run_comparison(store, rules, as_of=AS_OF)
+        return Measured(store.dialect, loaded, first, again, first_phases, again_phases), versions
     finally:
         store.dispose()
+
+
+def print_profile(runs: Sequence[Measured], duck: Mapping[str, float]) -> None:
+    """Seconds per phase of each run, side by side (the phases do not add up to the whole: the run's own
+    bookkeeping, the temporary tables and ANALYZE on PostgreSQL are outside them)."""
+    columns = [
+        (f"{NAMES[m.dialect]} {which}", phases)
+        for m in runs
+        for which, phases in (("1st", m.first_phases), ("again", m.again_phases))
+    ]
+    columns.append(("DuckDB", duck))
+    print()
+    print(f"{'profile (s)':34}" + "".join(f"{name:>18}" for name, _ in columns))
+    for phase in PHASES:
+        if any(phase in phases for _, phases in columns):
+            print(
+                f"{phase:34}"
+                + "".join(f"{phases[phase]:18.2f}" if phase in phases else f"{'':18}" for _, phases in columns)
+            )
 
 
 TARGETS = {"sqlite": 5.0, "postgresql": 8.0}
@@ -497,7 +593,7 @@ FULL_SIZE_PERSONS = 1_000_000
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-def measure(persons: int, records: int, share: float, pg_url: str | None) -> None:
+def measure(persons: int, records: int, share: float, pg_url: str | None, profile: bool = False) -> None:
     started = time.perf_counter()
     tables = generate(persons, records, share)
     print(f"generated {sum(t.rows for t in tables):,} rows in {time.perf_counter() - started:.1f} s")
@@ -509,7 +605,8 @@ def measure(persons: int, records: int, share: float, pg_url: str | None) -> Non
         if pg_url:
             with database(pg_url, Path(tmp)) as url:
                 runs.append(measure_store(url, tables)[0])
-    duck, duck_hits = duckdb_seconds(tables, versions, {t.kind: t.rows for t in tables})
+    with profiled() as duck_phases:
+        duck, duck_hits = duckdb_seconds(tables, versions, {t.kind: t.rows for t in tables})
     print()
     print(f"{'':34}" + "".join(f"{NAMES[m.dialect]:>12}" for m in runs) + f"{'DuckDB':>12}")
     print(
@@ -522,13 +619,16 @@ def measure(persons: int, records: int, share: float, pg_url: str | None) -> Non
     print(f"{'re-run: unchanged':34}" + "".join(f"{m.again.total('unchanged'):12,}" for m in runs))
     for rule in sorted(runs[0].first.counts):
         print(f"  {rule:32}" + "".join(f"{m.first.counts[rule].new:12,}" for m in runs))
+    if profile:
+        print_profile(runs, duck_phases)
     full_size = persons >= FULL_SIZE_PERSONS
     for m in runs:
         target = TARGETS[m.dialect]
-        verdict = "OK" if m.first.seconds <= target and m.first.seconds <= 3 * duck else "MISSED"
+        slowest = max(m.first.seconds, m.again.seconds)
+        verdict = "OK" if slowest <= target and slowest <= 3 * duck else "MISSED"
         if not full_size:
             verdict = f"not judged at {persons:,} persons (the targets are for {FULL_SIZE_PERSONS:,})"
-        print(f"{NAMES[m.dialect]}: target ≤ {target:.0f} s and ≤ 3 × DuckDB: {verdict}")
+        print(f"{NAMES[m.dialect]}: target ≤ {target:.0f} s and ≤ 3 × DuckDB, first run and re-run: {verdict}")
 
 
 def main() -> None:
@@ -538,11 +638,12 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.05, help="share of roster persons in each large feed")
     parser.add_argument("--pg", help="PostgreSQL URL (a private database is created on its server)")
     parser.add_argument("-v", "--verbose", action="store_true", help="time each statement of the comparison")
+    parser.add_argument("--profile", action="store_true", help="seconds per phase of each run, side by side")
     args = parser.parse_args()
     if args.verbose:
         logging.basicConfig(format="    %(message)s")
         logging.getLogger("hub.findings").setLevel(logging.DEBUG)
-    measure(args.persons, args.records, args.share, args.pg)
+    measure(args.persons, args.records, args.share, args.pg, args.profile)
 
 
 if __name__ == "__main__":

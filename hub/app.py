@@ -146,12 +146,15 @@ def build_hub(
         ),
     )
     core.household_check.default_deadline = settings.routing.household_check_deadline_seconds
-    handlers = {**consent_handlers(consents), **admin_handlers(registry, directory)}
-    if core.journal.audit is not None:
-        handlers |= audit_handlers(core.journal.audit, secrets.tokenizer)
-    handlers |= findings_handlers(
+    findings_local, findings_effects = findings_handlers(
         store, rules_for(settings), cipher=secrets.cipher, due_days=settings.findings.due_days
     )
+    for service, effect in (consent_handlers(consents) | findings_effects).items():
+        core.register_effect(service, effect)  # writes that commit with their audit entries
+    handlers = admin_handlers(registry, directory)
+    if core.journal.audit is not None:
+        handlers |= audit_handlers(core.journal.audit, secrets.tokenizer)
+    handlers |= findings_local
     feed_unary, feed_streams = feed_handlers(FeedIntake(store, secrets.tokenizer, secrets.cipher, settings.feeds))
     handlers |= feed_unary
     for service, stream in feed_streams.items():

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message as ProtoMessage
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from hub import services
 from hub.envelope import Opened
@@ -30,7 +31,7 @@ from hub.v1.verification_pb2 import ConsentReceipt, ConsentRegistration, Consent
 from hub.validation import moment
 
 if TYPE_CHECKING:
-    from hub.exchange import LocalHandler
+    from hub.exchange import EffectHandler
 
 ANY_SCOPE = "*"
 
@@ -50,8 +51,18 @@ class ConsentBook:
         self.store = store
         self.tokenizer = tokenizer
 
-    def register(self, registered_by: str, registration: ConsentRegistration, *, now: dt.datetime | None = None) -> str:
-        """Record an authorisation; every signer must be covered, and it must still be valid."""
+    def register(
+        self,
+        registered_by: str,
+        registration: ConsentRegistration,
+        *,
+        now: dt.datetime | None = None,
+        session: Session | None = None,
+    ) -> str:
+        """Record an authorisation; every signer must be covered, and it must still be valid.
+
+        ``session``: write in the caller's transaction (the journal's) rather than one of its own.
+        """
         now = now or utcnow()
         signers = [
             validate_id_number(v, f"signer_id_numbers[{i}]") for i, v in enumerate(registration.signer_id_numbers)
@@ -76,7 +87,7 @@ class ConsentBook:
         if len(registration.document_sha256) != 32:
             raise InvalidArgument("document_sha256", "give the SHA-256 (32 bytes) of the signed document")
         consent_ref = str(uuid.uuid4())
-        with self.store.session() as session:
+        with self.store.session_or(session) as session:
             session.add(
                 ConsentRow(
                     consent_ref=consent_ref,
@@ -91,8 +102,8 @@ class ConsentBook:
             session.add_all(ConsentSubjectRow(consent_ref=consent_ref, token=t, role=r) for t, r in rows)
         return consent_ref
 
-    def revoke(self, consent_ref: str, revoked_by: str, reason: str = "") -> None:
-        with self.store.session() as session:
+    def revoke(self, consent_ref: str, revoked_by: str, reason: str = "", *, session: Session | None = None) -> None:
+        with self.store.session_or(session) as session:
             row = session.get(ConsentRow, consent_ref)
             if row is None or row.registered_by != revoked_by:
                 raise ConsentMissing(f"no authorisation {consent_ref} registered by {revoked_by}")
@@ -151,16 +162,19 @@ class ConsentBook:
         return consent
 
 
-def consent_handlers(book: ConsentBook) -> dict[str, LocalHandler]:
-    """The Consent service, answered by the hub itself."""
+def consent_handlers(book: ConsentBook) -> dict[str, EffectHandler]:
+    """The Consent service, answered by the hub itself; each registration or revocation commits with its
+    audit entries."""
 
-    async def register(request: Opened, call: Call) -> ProtoMessage:
-        consent_ref = book.register(request.sender, request.body(ConsentRegistration))
+    def register(request: Opened, call: Call, connection: Connection) -> ProtoMessage:
+        with book.store.joined(connection) as session:
+            consent_ref = book.register(request.sender, request.body(ConsentRegistration), session=session)
         return ConsentReceipt(consent_ref=consent_ref, active=True)
 
-    async def revoke(request: Opened, call: Call) -> ProtoMessage:
+    def revoke(request: Opened, call: Call, connection: Connection) -> ProtoMessage:
         body = request.body(ConsentRevocation)
-        book.revoke(body.consent_ref, request.sender, body.reason)
+        with book.store.joined(connection) as session:
+            book.revoke(body.consent_ref, request.sender, body.reason, session=session)
         return ConsentReceipt(consent_ref=body.consent_ref, active=False)
 
     return {services.CONSENT_REGISTER: register, services.CONSENT_REVOKE: revoke}

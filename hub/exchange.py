@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from google.protobuf.message import Message as ProtoMessage
+from sqlalchemy import Connection
 
 from hub import services, validation
 from hub.asking import HubQuestions
@@ -60,8 +61,41 @@ class Consents(Protocol):
 
 
 LocalHandler = Callable[[Opened, Call], Awaitable[ProtoMessage]]
-#: A client-streaming service: takes the stream's verified envelopes, returns the receipt body.
-StreamHandler = Callable[[AsyncIterator[Opened], Call], Awaitable[ProtoMessage]]
+#: A local handler whose effect is a database write. It runs inside the journal's transaction, on the
+#: connection given, so the effect, the replay memory and the audit entries of request and answer commit
+#: together (or, on a refusal, none of them). It runs on the event loop: keep it to a few statements.
+EffectHandler = Callable[[Opened, Call, Connection], ProtoMessage]
+
+
+@dataclass
+class Admitted:
+    """One verified message of a client stream, and the means to journal it with its effect.
+
+    A handler that stores the message's effect calls ``record_on`` inside that transaction and ``committed``
+    after it, so the message's replay memory and audit entry commit with what it caused. A message with no
+    effect of its own (a chunk stored before) is journaled alone with ``settle``; the core settles any message
+    the handler left unjournaled once the stream ends.
+    """
+
+    opened: Opened
+    journal: Journal
+    recorded: bool = False
+
+    def record_on(self, connection: Connection) -> None:
+        self.journal.record_on(connection, self.opened)
+
+    def committed(self) -> None:
+        self.recorded = True
+        self.journal.noted(self.opened)
+
+    async def settle(self) -> None:
+        if not self.recorded:
+            await self.journal.settle(self.opened, None, "ok", [])
+            self.recorded = True
+
+
+#: A client-streaming service: takes the stream's verified messages, returns the receipt body.
+StreamHandler = Callable[[AsyncIterator[Admitted], Call], Awaitable[ProtoMessage]]
 
 
 @dataclass
@@ -80,6 +114,7 @@ class HubCore:
     require_peer: bool = True
     rate_limits: RateLimits | None = None
     local_handlers: dict[str, LocalHandler] = field(default_factory=dict)
+    effect_handlers: dict[str, EffectHandler] = field(default_factory=dict)
     stream_handlers: dict[str, StreamHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -89,6 +124,9 @@ class HubCore:
     def register(self, service: str, handler: LocalHandler) -> None:
         self.local_handlers[service] = handler
 
+    def register_effect(self, service: str, handler: EffectHandler) -> None:
+        self.effect_handlers[service] = handler
+
     def register_stream(self, service: str, handler: StreamHandler) -> None:
         self.stream_handlers[service] = handler
 
@@ -97,35 +135,37 @@ class HubCore:
             services.ROUTED
             | {services.HOUSEHOLD_CHECK}
             | frozenset(self.local_handlers)
+            | frozenset(self.effect_handlers)
             | frozenset(self.stream_handlers)
         )
 
     async def handle_stream(self, service: str, messages: AsyncIterator[bytes], peer: Peer | None) -> Envelope:
         """A client stream of envelopes (a feed upload): each is verified and admitted like a unary request.
 
-        A message is journaled once the handler asks for the next one (it has been taken in), so a
-        stream cut midway leaves exactly the messages that were processed. The receipt answers the
-        last message and is journaled with it.
+        Each message is journaled by the handler in the transaction that stores its effect (``Admitted``), so
+        a stream cut midway leaves exactly the messages whose effects were stored. The receipt answers the
+        last message and is logged after it.
         """
         handler = self.stream_handlers[service]
-        last: list[Opened] = []
+        unsettled: list[Admitted] = []  # only those not yet journaled: a stream's chunks are not all kept
 
-        async def admitted() -> AsyncIterator[Opened]:
+        async def admitted() -> AsyncIterator[Admitted]:
             async for data in messages:
                 request = self.admit(service, data, peer)
                 self.inspect(service, request)
                 self.journal.check_fresh(request)
-                if last:
-                    await self.journal.settle(last.pop(), None, "ok", [])
-                last.append(request)
-                yield request
+                unsettled[:] = [message for message in unsettled if not message.recorded]
+                unsettled.append(Admitted(request, self.journal))
+                yield unsettled[-1]
 
         body = await handler(admitted(), self.call(service))
-        if not last:
+        if not unsettled:
             raise InvalidArgument("stream", "the stream carried no message")
-        final = last.pop()
+        final = unsettled[-1].opened
+        for message in unsettled:
+            await message.settle()
         answer = self.reply(final, body)
-        await self.journal.settle(final, answer, "ok", [])
+        await self.journal.settle_answer(final, answer)
         return answer
 
     async def handle(self, service: str, data: bytes, peer: Peer | None) -> Envelope:
@@ -134,7 +174,8 @@ class HubCore:
         Order matters: verify the signature before reading anything, check the header before the
         body, and remember the message id last, so that a refused message leaves no trace. Refused
         means anything the hub itself turns down before a member is asked: the header and body checks,
-        a local handler's refusal (its writes are one transaction, rolled back), an unroutable recipient.
+        a local handler's refusal (its writes are one transaction, rolled back; an effect handler's are the
+        journal's own transaction), an unroutable recipient.
         Such a request is logged, never journaled. Once a member has been asked, the exchange took place
         and is journaled with its outcome, answered or not (``ask_members``).
         """
@@ -143,7 +184,12 @@ class HubCore:
         subjects, sources = self.inspect(service, request)
         self.journal.check_fresh(request)
         handler = self.local_handlers.get(service)
+        effect = self.effect_handlers.get(service)
         try:
+            if effect is not None:
+                return await self.journal.settle_effect(
+                    request, lambda connection: self.reply(request, effect(request, call, connection)), subjects
+                )
             if handler is not None:
                 answer = self.reply(request, await handler(request, call))
             else:

@@ -12,7 +12,7 @@ holds an envelope (the asker, the answerer) can prove it against the log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -39,28 +39,74 @@ class Journal:
 
     async def settle(self, request: Opened, answer: Envelope | None, outcome: str, subjects: Sequence[str]) -> None:
         """Record the request (and its answer) durably; ``Replayed`` if another process took its id first."""
-        records = self.records(request, answer, outcome, subjects) if self.audit is not None else []
+        records = self.records(request, answer, outcome, self.tokens(subjects)) if self.audit is not None else []
+        await self._journaled(request, lambda connection: (answer, records))
 
-        def work(connection: Connection) -> None:
-            self.replay.remember_on(connection, request)
-            if records and self.audit is not None:
-                self.audit.append_on(connection, records)
+    async def settle_effect(
+        self, request: Opened, effect: Callable[[Connection], Envelope], subjects: Sequence[str]
+    ) -> Envelope:
+        """Run ``effect`` (a local handler's write, returning the answer) in the transaction that records the
+        request and its answer: the effect, the replay memory and the audit entries commit together, and a
+        refusal raised by the effect leaves none of them."""
+        tokens = self.tokens(subjects)
 
-        try:
-            await self.writer.submit(work)
-        except IntegrityError:
-            raise Replayed(f"message {request.header.message_id} was already accepted") from None
+        def produce(connection: Connection) -> tuple[Envelope, list[AuditRecord]]:
+            answer = effect(connection)
+            return answer, self.records(request, answer, "ok", tokens) if self.audit is not None else []
+
+        answer = await self._journaled(request, produce)
+        assert answer is not None
+        return answer
+
+    async def _journaled(
+        self, request: Opened, produce: Callable[[Connection], tuple[Envelope | None, list[AuditRecord]]]
+    ) -> Envelope | None:
+        def work(connection: Connection) -> Envelope | None:
+            answer, records = produce(connection)
+            self._remember_and_append(connection, request, records)
+            return answer
+
+        answer: Envelope | None = await self.writer.submit(work)
+        self.replay.note(request)
+        return answer
+
+    def record_on(self, connection: Connection, request: Opened, subjects: Sequence[str] = ()) -> None:
+        """Journal an admitted request on the caller's connection, in the transaction of its effect (a feed
+        chunk's rows, say); call ``noted`` once that transaction has committed. ``Replayed`` on a taken id."""
+        records = self.records(request, None, "ok", self.tokens(subjects)) if self.audit is not None else []
+        self._remember_and_append(connection, request, records)
+
+    def noted(self, request: Opened) -> None:
         self.replay.note(request)
 
-    def records(
-        self, request: Opened, answer: Envelope | None, outcome: str, subjects: Sequence[str]
-    ) -> list[AuditRecord]:
-        tokens = [self.tokenizer.token(number) for number in subjects]
+    async def settle_answer(self, request: Opened, answer: Envelope, subjects: Sequence[str] = ()) -> None:
+        """Log the answer to a request already journaled with its effect (a feed stream's receipt)."""
+        if self.audit is None:
+            return
+        record = record_from_envelope(answer, kind="response", subject_tokens=self.tokens(subjects), keep_payload=False)
+        audit = self.audit
+        await self.writer.submit(lambda connection: audit.append_on(connection, [record]))
+
+    def _remember_and_append(self, connection: Connection, request: Opened, records: list[AuditRecord]) -> None:
+        try:
+            self.replay.remember_on(connection, request)
+        except IntegrityError:
+            raise Replayed(f"message {request.header.message_id} was already accepted") from None
+        if records and self.audit is not None:
+            self.audit.append_on(connection, records)
+
+    def tokens(self, subjects: Sequence[str]) -> list[bytes]:
+        return [self.tokenizer.token(number) for number in subjects] if self.audit is not None else []
+
+    @staticmethod
+    def records(request: Opened, answer: Envelope | None, outcome: str, tokens: Sequence[bytes]) -> list[AuditRecord]:
         records = [
             record_from_opened(request, kind="request", subject_tokens=tokens, outcome=outcome, keep_payload=False)
         ]
         if answer is not None:
             records.append(record_from_envelope(answer, kind="response", subject_tokens=tokens, keep_payload=False))
+        for record in records:
+            record.encoded_tail  # noqa: B018 -- encoded now, not while the append holds the log's lock
         return records
 
     async def record_exchange(
@@ -69,7 +115,7 @@ class Journal:
         """A question the hub asked on its own account (a fan-out source, a cross-check) and its answer."""
         if self.audit is None:
             return
-        tokens = [self.tokenizer.token(number) for number in subjects]
+        tokens = self.tokens(subjects)
         records = [
             record_from_envelope(question, kind="request", subject_tokens=tokens, outcome=outcome, keep_payload=False)
         ]
@@ -80,3 +126,4 @@ class Journal:
 
     def close(self) -> None:
         self.writer.close()
+        self.replay.close()

@@ -33,7 +33,7 @@ from hub.errors import (
 from hub.registry import DirectorySnapshot, Member
 from hub.store import Store
 from hub.store._base import UtcDateTime
-from hub.store._engine import dbapi_connection
+from hub.store._engine import PinnedConnection
 from hub.store.models import SeenMessageRow
 from hub.validation import check_timestamp
 
@@ -186,6 +186,10 @@ class ReplayGuard:
     skew: dt.timedelta = dt.timedelta(minutes=2)
     _recent: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._reads = PinnedConnection(self.store.engine)
+        self._mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
+
     def check_fresh(self, opened: Opened) -> None:
         """Refuse an id this process, an earlier run of it, or another replica already accepted.
 
@@ -195,10 +199,9 @@ class ReplayGuard:
         message_id = opened.header.message_id
         if message_id in self._recent:
             raise Replayed(f"message {message_id} was already accepted", message_id=message_id)
-        mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
-        with dbapi_connection(self.store.engine) as connection:
+        with self._reads.use() as connection:
             cursor = connection.cursor()
-            cursor.execute(f"SELECT 1 FROM seen_messages WHERE message_id = {mark}", (message_id,))
+            cursor.execute(f"SELECT 1 FROM seen_messages WHERE message_id = {self._mark}", (message_id,))
             seen = cursor.fetchone() is not None
             cursor.close()
             connection.rollback()  # end the read transaction (PostgreSQL opens one implicitly)
@@ -208,17 +211,24 @@ class ReplayGuard:
     def remember_on(self, connection: Connection, opened: Opened) -> None:
         """Insert the id; a duplicate raises ``IntegrityError`` (the caller maps it to ``Replayed``).
 
-        A plain statement on the writer's connection: this runs once per request.
+        A plain statement on the writer's DBAPI connection: this runs once per request, and SQLAlchemy's
+        per-statement bookkeeping would cost more than the insert. The driver's integrity error is raised
+        as SQLAlchemy's, which is what callers catch.
         """
         header = opened.header
         until = dt.datetime.fromtimestamp(epoch(header.expires_at), dt.UTC) + self.skew
         dialect = connection.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        bind = _time_binder(dialect)
-        connection.exec_driver_sql(
-            f"INSERT INTO seen_messages (message_id, sender, expires_at) VALUES ({mark}, {mark}, {mark})",
-            (header.message_id, header.sender, bind(until)),
-        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(
+                f"INSERT INTO seen_messages (message_id, sender, expires_at) VALUES ({self._mark}, {self._mark}, "
+                f"{self._mark})",
+                (header.message_id, header.sender, _time_binder(dialect)(until)),
+            )
+        except dialect.loaded_dbapi.IntegrityError as error:
+            raise IntegrityError("INSERT INTO seen_messages", None, error) from None
+        finally:
+            cursor.close()
 
     def note(self, opened: Opened) -> None:
         if len(self._recent) > 100_000:
@@ -234,6 +244,9 @@ class ReplayGuard:
         except IntegrityError:
             raise Replayed(f"message {opened.header.message_id} was already accepted") from None
         self.note(opened)
+
+    def close(self) -> None:
+        self._reads.close()
 
     def purge(self, now: dt.datetime) -> int:
         """Forget ids whose window has closed: they would be rejected as expired anyway."""

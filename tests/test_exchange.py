@@ -337,3 +337,56 @@ def test_invalid_id_numbers_are_refused_at_the_edge_naming_the_field(world: Worl
     assert raised.value.reason == "INVALID_ARGUMENT" and raised.value.metadata["field"] == "person.id_number"
     assert "110105194912310021" not in str(raised.value)
     assert mock.calls == []
+
+
+def _consent_rows(app: HubApp) -> int:
+    from sqlalchemy import func, select
+
+    from hub.store.models import ConsentRow
+
+    with app.store.session() as session:
+        return int(session.scalar(select(func.count()).select_from(ConsentRow)) or 0)
+
+
+def test_a_consent_registration_commits_with_its_audit_entries(world: World) -> None:
+    app, _ = world.hub()
+    audit = app.core.journal.audit
+    assert audit is not None
+    consent_ref = consent(world, app, scopes=("hrss",))
+    entries = [audit.entry(seq) for seq in range(audit.size())]
+    assert [(e.record.kind, e.record.service) for e in entries] == [
+        ("request", services.CONSENT_REGISTER),
+        ("response", services.CONSENT_REGISTER),
+    ]
+    assert _consent_rows(app) == 1 and consent_ref
+
+
+def test_a_consent_registration_whose_audit_append_fails_leaves_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.audit import AuditLog
+
+    app, _ = world.hub()
+    audit = app.core.journal.audit
+    assert audit is not None
+
+    def broken(*args: object, **kwargs: object) -> list[int]:
+        raise OSError("the audit log cannot be written")
+
+    monkeypatch.setattr(AuditLog, "append_on", broken)
+    with pytest.raises(OSError):
+        consent(world, app, scopes=("hrss",))
+    monkeypatch.undo()
+    assert _consent_rows(app) == 0, "the authorisation must not be stored without its audit entries"
+    assert audit.size() == 0
+    # and the message id was not used up: the same kind of registration goes through afterwards
+    consent(world, app, scopes=("hrss",))
+    assert _consent_rows(app) == 1 and audit.size() == 2
+
+
+def test_a_refused_consent_registration_leaves_no_trace(world: World) -> None:
+    app, _ = world.hub()
+    audit = app.core.journal.audit
+    assert audit is not None
+    assert reason_of(lambda: consent(world, app, scopes=("hrss",), days=-1)) == "INVALID_ARGUMENT"
+    assert _consent_rows(app) == 0 and audit.size() == 0

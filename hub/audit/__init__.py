@@ -29,6 +29,7 @@ from hub.audit._record import (
     AuditRecord,
     decode_entry,
     encode_entry,
+    operator_review_record,
     record_from_envelope,
     record_from_opened,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "encode_entry",
     "export",
     "inclusion_to_proto",
+    "operator_review_record",
     "record_from_envelope",
     "record_from_opened",
     "render_access_report",

@@ -10,9 +10,9 @@ root costs O(log n), without reading any entry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Row, Table, insert, select, update
@@ -36,9 +36,9 @@ from hub.audit._record import (
     AuditRecord,
     decode_entry,
     decode_signatures,
-    encode_signatures,
+    encode_entry_at,
+    format_time,
 )
-from hub.audit._record import entry_hash as hash_entry
 from hub.audit._report import AccessEntry
 from hub.audit._tree import NODE_CACHE_LEVEL, StoredTree
 from hub.audit._writer import Head, HeadWriter, split_frontier
@@ -142,12 +142,12 @@ class AuditLog:
             head = writer.lock()
             size, prev_hash, frontier = head.size, head.last_hash, head.frontier
             now = self.clock()
-            stored_now = writer.sql.time(now)
+            stored_now, now_text = writer.sql.time(now), format_time(now).encode()
             entries: list[tuple[Any, ...]] = []
             subjects: list[tuple[bytes, int]] = []
             nodes: list[tuple[int, int, bytes]] = []
             for record in records:
-                current = hash_entry(size, prev_hash, now, record)
+                current = sha256(encode_entry_at(size, prev_hash, now_text, record)).digest()
                 entries.append(_entry_row(size, stored_now, prev_hash, current, record, writer.sql.time))
                 subjects.extend((token, size) for token in dict.fromkeys(record.subject_tokens))
                 frontier, completed = frontier_append(frontier, size, leaf_hash(current))
@@ -194,28 +194,20 @@ class AuditLog:
 
     # --- reading ------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def _reading(self, session: Session | None) -> Iterator[Session]:
-        if session is not None:
-            yield session
-        else:
-            with self.store.session() as own:
-                yield own
-
     def size(self, session: Session | None = None) -> int:
-        with self._reading(session) as reader:
+        with self.store.session_or(session) as reader:
             value = reader.execute(select(HEAD.c.size).where(HEAD.c.id == HEAD_ID)).scalar_one_or_none()
         return int(value or 0)
 
     def entry(self, seq: int, session: Session | None = None) -> AuditEntry:
-        with self._reading(session) as reader:
+        with self.store.session_or(session) as reader:
             row = reader.execute(select(ENTRIES).where(ENTRIES.c.seq == seq)).one_or_none()
         if row is None:
             raise NotFound(f"the audit log has no entry {seq}", seq=str(seq))
         return entry_from_row(row)
 
     def latest_checkpoint(self, session: Session | None = None) -> SignedCheckpoint | None:
-        with self._reading(session) as reader:
+        with self.store.session_or(session) as reader:
             row = reader.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.id.desc()).limit(1)).one_or_none()
         return _checkpoint_from_row(row) if row is not None else None
 
@@ -223,12 +215,12 @@ class AuditLog:
         statement = select(CHECKPOINTS).order_by(CHECKPOINTS.c.id)
         if max_size is not None:
             statement = statement.where(CHECKPOINTS.c.tree_size <= max_size)
-        with self._reading(session) as reader:
+        with self.store.session_or(session) as reader:
             return [_checkpoint_from_row(row) for row in reader.execute(statement)]
 
     def root(self, tree_size: int, session: Session | None = None) -> bytes:
         """The Merkle root of the first ``tree_size`` entries, from the stored tree."""
-        with self._reading(session) as reader:
+        with self.store.session_or(session) as reader:
             self._check_size(reader, tree_size)
             return StoredTree(reader).hashes([(0, tree_size)])[0]
 
@@ -272,7 +264,7 @@ class AuditLog:
         )
         if kinds is not None:
             statement = statement.where(ENTRIES.c.kind.in_(list(kinds)))
-        with self._reading(session) as reader:
+        with self.store.session_or(session) as reader:
             rows = reader.execute(statement).all()
         return [
             AccessEntry(
@@ -336,7 +328,7 @@ def _entry_row(
         record.consent_ref,
         time(record.issued_at),
         record.payload_sha256,
-        encode_signatures(record.signatures),
+        record.encoded_signatures,
         b"".join(record.subject_tokens),
         record.outcome,
         record.payload,

@@ -17,9 +17,12 @@ small; the encoding itself travels with an inclusion proof so a client can read 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import re
 import struct
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -105,6 +108,15 @@ class AuditRecord:
         if self.issued_at.tzinfo is not dt.UTC:
             object.__setattr__(self, "issued_at", normalise_time(self.issued_at))
 
+    @functools.cached_property
+    def encoded_signatures(self) -> bytes:
+        """The canonical signatures encoding (stored as is, and part of the entry's hash)."""
+        return encode_signatures(self.signatures)
+
+    @functools.cached_property
+    def encoded_tail(self) -> bytes:
+        return _encode_tail(self)
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -133,10 +145,18 @@ def encode_signatures(signatures: Sequence[tuple[str, bytes]]) -> bytes:
 
 def encode_entry(seq: int, prev_hash: bytes, recorded_at: dt.datetime, record: AuditRecord) -> bytes:
     """The version-1 canonical bytes of an entry (see the module docstring); ``entry_hash`` is their SHA-256."""
+    return encode_entry_at(seq, prev_hash, format_time(recorded_at).encode(), record)
+
+
+def encode_entry_at(seq: int, prev_hash: bytes, recorded_at: bytes, record: AuditRecord) -> bytes:
+    """``encode_entry`` with the time already formatted (an append formats it once for all its entries)."""
+    text = str(seq).encode()
+    return b"".join((ENTRY_MAGIC, _field(text), _field(prev_hash), _field(recorded_at), record.encoded_tail))
+
+
+def _encode_tail(record: AuditRecord) -> bytes:
+    """Everything after ``recorded_at``: what the record says, fixed before it has a place in the log."""
     fields = (
-        str(seq).encode(),
-        prev_hash,
-        format_time(recorded_at).encode(),
         record.kind.encode(),
         record.message_id.encode(),
         record.correlation_id.encode(),
@@ -151,11 +171,11 @@ def encode_entry(seq: int, prev_hash: bytes, recorded_at: dt.datetime, record: A
         record.payload_sha256,
         record.outcome.encode(),
     )
-    parts = [ENTRY_MAGIC]
+    parts = []
     for value in fields:
         parts.append(_U32.pack(len(value)))
         parts.append(value)
-    parts.append(encode_signatures(record.signatures))
+    parts.append(record.encoded_signatures)
     parts.append(_U32.pack(len(record.subject_tokens)))
     parts.extend(record.subject_tokens)
     return b"".join(parts)
@@ -308,4 +328,37 @@ def record_from_envelope(
         subject_tokens=subject_tokens,
         outcome=outcome,
         keep_payload=keep_payload,
+    )
+
+
+# --- hub actions without an envelope ---------------------------------------------------------------------
+
+#: The service name an operator's review through ``hubctl findings review`` is logged under.
+OPERATOR_REVIEW_SERVICE = "hubctl/findings.review"
+
+
+def operator_review_record(
+    *, finding_id: int, action: str, reviewer: str, reason: str, subject: bytes, bureau: str, operator: str
+) -> AuditRecord:
+    """The entry for a review step an operator took on the hub's own database (no envelope involved).
+
+    The reason is free text and may name a person, so only its hash is kept: ``payload_sha256`` covers the
+    step's canonical JSON (finding, action, reviewer, reason), which whoever holds the review can prove.
+    """
+    step = {"finding_id": finding_id, "action": action, "reviewer": reviewer, "reason": reason}
+    payload = json.dumps(step, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    message_id = str(uuid.uuid4())
+    return AuditRecord(
+        kind="finding_review",
+        message_id=message_id,
+        correlation_id=message_id,
+        sender=operator,
+        recipient=bureau,
+        service=OPERATOR_REVIEW_SERVICE,
+        purpose_code=f"finding.{action}",
+        case_number=f"finding {finding_id}",
+        issued_at=dt.datetime.now(dt.UTC),
+        payload_sha256=hashlib.sha256(payload).digest(),
+        subject_tokens=(subject,),
+        outcome="ok",
     )

@@ -194,12 +194,30 @@ def show(cli: CliContext, finding_id: int, bureau: str | None) -> None:
 @pass_cli
 def review(cli: CliContext, finding_id: int, action: str, reviewer: str, reason: str, bureau: str | None) -> None:
     """Take a review step: start (open → under review), confirm or dismiss (under review → decided)."""
+    from hub.audit import AuditLog, operator_review_record
     from hub.findings import Action
 
     try:
-        finding = _book(cli).review(
-            finding_id, Action(action), reviewer=reviewer, reason=reason, bureau=bureau, member=bureau
-        )
+        with cli.store.session() as session:  # the step and its audit entry commit together
+            finding = _book(cli).review(
+                finding_id,
+                Action(action),
+                reviewer=reviewer,
+                reason=reason,
+                bureau=bureau,
+                member=bureau,
+                session=session,
+            )
+            record = operator_review_record(
+                finding_id=finding.id,
+                action=action,
+                reviewer=finding.reviewer or reviewer,
+                reason=finding.reason or "",
+                subject=finding.subject,
+                bureau=finding.bureau or "",
+                operator=cli.settings.member_id,
+            )
+            AuditLog(cli.store).append(session, record)
     except HubError as error:
         raise click.ClickException(error.explanation) from None
     line = f"finding {finding.id} is now {finding.status.value} (by {finding.reviewer})"

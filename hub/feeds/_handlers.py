@@ -7,6 +7,9 @@ it). One thread per stage per hub process: concurrent uploads take turns chunk b
 intake's caches is only ever touched by one thread at a time. If chunk n turns out not to be writable as
 prepared (another stream moved the version), ``FeedIntake.store`` prepares it again itself.
 
+Each chunk's message is journaled (replay memory, audit entry) in the transaction that writes the chunk, so
+the log never shows a chunk the database lacks, nor the other way round.
+
 A chunk is acknowledged only by the receipt: if the stream breaks, the supplier asks ``Status`` for the
 version's ``next_sequence`` and resumes there on a new stream (chunks already stored are acknowledged
 again without being written). The hub seals the receipt body returned here as its signed answer to the
@@ -32,7 +35,7 @@ from hub.feeds._writes import PreparedChunk
 from hub.v1 import feeds_pb2 as pb
 
 if TYPE_CHECKING:
-    from hub.exchange import LocalHandler, StreamHandler
+    from hub.exchange import Admitted, LocalHandler, StreamHandler
     from hub.policy import Call
 
 T = TypeVar("T")
@@ -46,19 +49,18 @@ class FeedService:
         self._preparing = ThreadPoolExecutor(1, thread_name_prefix="feed-prepare")
         self._writing = ThreadPoolExecutor(1, thread_name_prefix="feed-write")
 
-    async def upload(self, chunks: AsyncIterator[Opened], call: Call) -> ProtoMessage:
+    async def upload(self, chunks: AsyncIterator[Admitted], call: Call) -> ProtoMessage:
         """Store every chunk of one version, then complete it; the receipt is the answer.
 
-        The schedule: pulling chunk n + 1 journals chunk n (the core does it as the handler asks for the next
-        message), so chunk n is written only after that, alongside the preparation of chunk n + 1. No two
-        database writes of one stream (the journal's, the chunk's) then ever wait for each other.
+        The schedule: chunk n is written (with its message's journal entry, in one transaction) alongside the
+        preparation of chunk n + 1. A chunk stored before (a repeat on a resumed stream) is journaled alone.
         """
         version_id: str | None = None
-        pending: PreparedChunk | None = None  # prepared, to be written once the next chunk is in hand
+        pending: tuple[PreparedChunk, Admitted] | None = None  # prepared, to be written once the next is in hand
         writing: asyncio.Future[ChunkAck] | None = None
         try:
-            async for opened in chunks:
-                chunk = opened.body(pb.FeedChunk)
+            async for message in chunks:
+                chunk = message.opened.body(pb.FeedChunk)
                 if version_id is None:
                     version_id = chunk.version_id
                 elif chunk.version_id != version_id:
@@ -67,21 +69,27 @@ class FeedService:
                     )
                 assume = None
                 if pending is not None:
-                    writing = self._start(self._writing, functools.partial(self.intake.store, pending))
-                    if chunk.sequence == pending.sequence + 1:
-                        assume = pending.after
+                    writing = self._write(*pending)
+                    if chunk.sequence == pending[0].sequence + 1:
+                        assume = pending[0].after
                     else:  # a repeat or a gap: judge it on the stored state, not on one still being written
-                        await writing
+                        await _journaled(pending[1], await writing)
                         writing = None
-                prepare = functools.partial(self.intake.prepare_received, chunk, sender=opened.sender, assume=assume)
+                prepare = functools.partial(
+                    self.intake.prepare_received, chunk, sender=message.opened.sender, assume=assume
+                )
                 prepared = await self._run(self._preparing, prepare)
-                if writing is not None:
-                    await writing
+                if writing is not None and pending is not None:
+                    await _journaled(pending[1], await writing)
                     writing = None
-                pending = prepared if isinstance(prepared, PreparedChunk) else None  # an ack: stored before
+                if isinstance(prepared, PreparedChunk):
+                    pending = (prepared, message)
+                else:  # an ack: stored before, so journaled on its own
+                    pending = None
+                    await message.settle()
             if pending is not None:
-                writing = self._start(self._writing, functools.partial(self.intake.store, pending))
-                await writing
+                writing = self._write(*pending)
+                await _journaled(pending[1], await writing)
                 writing = None
         finally:
             if writing is not None:  # the stream failed or was cut: the chunk in hand still commits or not, alone
@@ -90,6 +98,9 @@ class FeedService:
             raise InvalidArgument("stream", "the stream carried no chunk")
         receipt = await self._run(self._writing, functools.partial(self.intake.complete, version_id))
         return receipt.to_proto()
+
+    def _write(self, prepared: PreparedChunk, message: Admitted) -> asyncio.Future[ChunkAck]:
+        return self._start(self._writing, functools.partial(self.intake.store, prepared, journal=message.record_on))
 
     async def status(self, request: Opened, call: Call) -> ProtoMessage:
         """Freshness of the feeds and, for the supplier asking, the progress of one of its uploads."""
@@ -106,6 +117,14 @@ class FeedService:
 
     async def _run(self, executor: ThreadPoolExecutor, work: Callable[[], T]) -> T:
         return await self._start(executor, work)
+
+
+async def _journaled(message: Admitted, ack: ChunkAck) -> None:
+    """After a chunk's write: its message was journaled in it, unless the chunk turned out stored before."""
+    if ack.duplicate:
+        await message.settle()
+    else:
+        message.committed()
 
 
 def _consume(future: asyncio.Future[ChunkAck]) -> None:

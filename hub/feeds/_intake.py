@@ -34,7 +34,7 @@ from hub.feeds._receipt import ChunkAck, Receipt, VersionState, timestamp
 from hub.feeds._status import FeedFreshness, feed_status
 from hub.feeds._tables import FeedChunkRow, FeedRejectionRow, FeedVersionRow
 from hub.feeds._validate import Rejection, RowValidator, ValueCache, china_today
-from hub.feeds._writes import Overtaken, PreparedChunk, finish_version, store_chunk
+from hub.feeds._writes import Journaling, Overtaken, PreparedChunk, finish_version, store_chunk
 from hub.privacy import FieldCipher, Tokenizer
 from hub.store import Store
 from hub.store._base import utcnow
@@ -184,11 +184,15 @@ class FeedIntake:
             return PreparedChunk(key, state, sequence, chunk_sha256, rows, supplier, len(messages), validated, now)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def store(self, prepared: PreparedChunk) -> ChunkAck:
-        """Write a prepared chunk in one transaction; if the version moved meanwhile, prepare it again first."""
+    def store(self, prepared: PreparedChunk, *, journal: Journaling | None = None) -> ChunkAck:
+        """Write a prepared chunk in one transaction; if the version moved meanwhile, prepare it again first.
+
+        ``journal`` records the chunk's message in that transaction; a chunk found stored before is
+        acknowledged as a duplicate, without it.
+        """
         for _ in range(_ATTEMPTS):
             try:
-                written = store_chunk(self._store, self._writer, prepared)
+                written = store_chunk(self._store, self._writer, prepared, journal)
             except Overtaken:
                 version_id = prepared.state.version_id
                 self._known.pop(version_id, None)  # decide on the database's state from here on

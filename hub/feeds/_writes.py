@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,9 @@ from hub.feeds._receipt import VersionState
 from hub.feeds._tables import FeedChunkRow, FeedCurrentRow, FeedRejectionRow, FeedVersionRow, record_tables
 from hub.feeds._validate import ValidatedChunk
 from hub.store import Store
+
+#: Records, on the connection given, the message whose effect the transaction stores (``Admitted.record_on``).
+Journaling = Callable[[Connection], None]
 
 #: Helper threads SQLite's sorter may use while a completed version is indexed by person.
 SORT_THREADS = min(4, os.cpu_count() or 1)
@@ -60,8 +64,14 @@ class PreparedChunk:
         )
 
 
-def store_chunk(store: Store, writer: BulkWriter, prepared: PreparedChunk) -> VersionState:
-    """Write a prepared chunk: counts, chunk row, rejections and rows together; returns the new state."""
+def store_chunk(
+    store: Store, writer: BulkWriter, prepared: PreparedChunk, journal: Journaling | None = None
+) -> VersionState:
+    """Write a prepared chunk: counts, chunk row, rejections and rows together; returns the new state.
+
+    ``journal`` records the message that carried the chunk in the same transaction, last, so that the audit
+    log's head (which every audited request locks) is held only for the commit, not for the rows.
+    """
     key, state, sequence, validated, now = (
         prepared.key,
         prepared.state,
@@ -119,6 +129,8 @@ def store_chunk(store: Store, writer: BulkWriter, prepared: PreparedChunk) -> Ve
             records_table, _ = record_tables(kind_by_code(state.kind))
             columns = {"version": [key] * validated.accepted, "row_number": validated.row_numbers}
             writer.insert(session, records_table, columns | validated.columns)
+        if journal is not None:
+            journal(session.connection())
     return prepared.after[1]
 
 

@@ -91,6 +91,7 @@ class Finding:
     due_on: dt.date
     raised_at: dt.datetime
     first_run: int
+    #: The last run that raised it, refreshed its evidence or found it again unchanged.
     last_run: int
     previous: int | None
     evidence: Mapping[str, Any]
@@ -119,7 +120,7 @@ class Finding:
             due_on=row.due_on,
             raised_at=row.raised_at,
             first_run=row.first_run,
-            last_run=row.last_run,
+            last_run=max(row.last_run, row.seen_run or 0),
             previous=row.previous,
             evidence=parse_evidence(row.evidence),
             evidence_key=row.evidence_key,
@@ -207,8 +208,10 @@ class FindingBook:
                 return
             after = page[-1].id
 
-    def history(self, finding_id: int, *, bureau: str | None = None) -> list[FindingEvent]:
-        with self.store.session() as session:
+    def history(
+        self, finding_id: int, *, bureau: str | None = None, session: Session | None = None
+    ) -> list[FindingEvent]:
+        with self.store.session_or(session) as session:
             self._row(session, finding_id, bureau)
             rows = session.scalars(
                 select(FindingEventRow).where(FindingEventRow.finding == finding_id).order_by(FindingEventRow.id)
@@ -238,10 +241,12 @@ class FindingBook:
         reason: str = "",
         bureau: str | None = None,
         member: str | None = None,
+        session: Session | None = None,
     ) -> Finding:
         """Take one review step as ``reviewer`` (a person), for ``member`` (the bureau the person acts for).
 
         ``bureau`` given, the finding must be that bureau's. Confirming and dismissing need a reason.
+        ``session``: write in the caller's transaction (the one that also records the review in the audit log).
         """
         reviewer, reason = reviewer.strip(), reason.strip()
         if not reviewer:
@@ -254,7 +259,7 @@ class FindingBook:
             raise InvalidArgument("reason", f"at most {_REASON_LENGTH} characters")
         source, target = TRANSITIONS[action]
         now = self.clock()
-        with self.store.session() as session:
+        with self.store.session_or(session) as session:
             row = self._row(session, finding_id, bureau)
             if row.status != source.value:
                 raise FailedPrecondition(
@@ -292,7 +297,9 @@ class FindingBook:
                     reason=reason or None,
                 )
             )
-        return self.get(finding_id)
+            session.flush()
+            session.refresh(row)
+            return Finding.of(row)
 
     # --- helpers --------------------------------------------------------------------------------------------
 

@@ -20,12 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import Connection, Integer, String, Table, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hub.feeds import current_versions
 from hub.feeds._tables import FeedVersionRow
-from hub.findings._models import ACTIVE, EVENTS, FINDINGS, ComparisonRunRow, RunStatus, Status
+from hub.findings._models import ACTIVE, EVENTS, FINDINGS, SIGHTINGS, ComparisonRunRow, RunStatus, Status
 from hub.findings._plan import HIT_COLUMNS, Plan
 from hub.findings._routing import Bureaus, load_bureaus
 from hub.findings._rules import RuleBook
@@ -230,6 +232,8 @@ def _run(
                 versions=json.dumps({kind: list(v) for kind, v in versions.items()}),
             )
         )
+        committing = time.perf_counter()
+    log.debug("commit: %.3f s", time.perf_counter() - committing)
     return summary
 
 
@@ -386,11 +390,7 @@ def _merge(
             )
             .values(evidence=hits.c.evidence, evidence_key=hits.c.evidence_key, last_run=run_id)
         )
-        connection.execute(
-            update(findings)
-            .where(findings.c.id == matched.c.target, matched.c.outcome == "unchanged")
-            .values(last_run=run_id)
-        )
+        _note_sightings(connection, matched, run_id)
     with _timed("merge: reroute"):
         _reroute(connection, bureaus)
     counts: dict[str, dict[str, int]] = {}
@@ -399,6 +399,20 @@ def _merge(
     ):
         counts.setdefault(rule, {})[found] = count
     return {rule: RuleCounts(**by_outcome) for rule, by_outcome in counts.items()}
+
+
+def _note_sightings(connection: Connection, matched: Table, run_id: int) -> None:
+    """The run on each undecided finding it found again unchanged (a decided one is left as it stands, as it
+    always was): an upsert of narrow rows, none of the findings' own."""
+    seen = select(matched.c.target, literal(run_id, Integer)).where(
+        matched.c.outcome == "unchanged", matched.c.target.is_not(None)
+    )
+    if connection.dialect.name == "postgresql":
+        pg = postgresql_insert(SIGHTINGS).from_select(["finding", "run"], seen)
+        connection.execute(pg.on_conflict_do_update(index_elements=["finding"], set_={"run": pg.excluded.run}))
+    else:
+        lite = sqlite_insert(SIGHTINGS).from_select(["finding", "run"], seen)
+        connection.execute(lite.on_conflict_do_update(index_elements=["finding"], set_={"run": lite.excluded.run}))
 
 
 def _route(connection: Connection, plan: Plan, bureaus: Bureaus, localities: Iterable[str]) -> None:

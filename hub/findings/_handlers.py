@@ -3,6 +3,7 @@
 The calling bureau is the verified envelope's sender: List, Review and Export see only the findings routed to
 it, whatever the request says. RunComparison is for the operator's tools and schedulers (grant it sparingly);
 it runs in a worker thread, as do the reads, so the event loop keeps serving while the database works.
+A review is a few statements, run in the transaction that also records it in the audit log (an effect handler).
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ from hub.store._base import utcnow
 from hub.v1 import findings_pb2 as pb
 
 if TYPE_CHECKING:
-    from hub.exchange import LocalHandler
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from hub.exchange import EffectHandler, LocalHandler
     from hub.policy import Call
 
 
@@ -58,7 +62,8 @@ def findings_handlers(
     cipher: FieldCipher | None = None,
     due_days: int = DEFAULT_DUE_DAYS,
     clock: Callable[[], dt.datetime] = utcnow,
-) -> dict[str, LocalHandler]:
+) -> tuple[dict[str, LocalHandler], dict[str, EffectHandler]]:
+    """The Findings service: (local handlers, effect handlers) by service."""
     book = FindingBook(store, clock=clock)
     titles = rule_titles(rules)
 
@@ -93,21 +98,27 @@ def findings_handlers(
         query = query_from_proto(request.body(pb.FindingQuery))
         return await asyncio.to_thread(listed, query, request.sender)
 
-    def reviewed(body: pb.FindingReview, bureau: str) -> pb.Finding:
+    def reviewed(body: pb.FindingReview, bureau: str, session: Session) -> pb.Finding:
         action = ACTION_BY_WIRE.get(body.action)
         if action is None:
             raise InvalidArgument("action", "choose start, confirm or dismiss")
         finding = book.review(
-            body.finding_id, action, reviewer=body.reviewer, reason=body.reason, bureau=bureau, member=bureau
+            body.finding_id,
+            action,
+            reviewer=body.reviewer,
+            reason=body.reason,
+            bureau=bureau,
+            member=bureau,
+            session=session,
         )
         names = PersonNames(store, cipher)
         names.load([finding.household, finding.person])
-        return finding_to_proto(
-            finding, names=names, titles=titles, today=book.today(), history=book.history(finding.id)
-        )
+        history = book.history(finding.id, session=session)
+        return finding_to_proto(finding, names=names, titles=titles, today=book.today(), history=history)
 
-    async def review(request: Opened, call: Call) -> ProtoMessage:
-        return await asyncio.to_thread(reviewed, request.body(pb.FindingReview), request.sender)
+    def review(request: Opened, call: Call, connection: Connection) -> ProtoMessage:
+        with store.joined(connection) as session:
+            return reviewed(request.body(pb.FindingReview), request.sender, session)
 
     def exported(body: pb.FindingExportRequest, bureau: str) -> pb.FindingExport:
         fmt = FORMAT_BY_WIRE.get(body.format)
@@ -134,9 +145,9 @@ def findings_handlers(
     async def export(request: Opened, call: Call) -> ProtoMessage:
         return await asyncio.to_thread(exported, request.body(pb.FindingExportRequest), request.sender)
 
-    return {
+    local: dict[str, LocalHandler] = {
         services.FINDINGS_RUN: run,
         services.FINDINGS_LIST: list_findings,
-        services.FINDINGS_REVIEW: review,
         services.FINDINGS_EXPORT: export,
     }
+    return local, {services.FINDINGS_REVIEW: review}

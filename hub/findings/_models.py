@@ -13,8 +13,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Table, Text, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from hub.store._base import Base, Token, UtcDateTime, utcnow
 
@@ -57,6 +57,23 @@ class ComparisonRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
+class FindingSightingRow(Base):
+    """The last comparison run that found a finding again with unchanged evidence: one narrow row per finding,
+    upserted by the run, so that a re-run rewrites a few bytes per known finding and none of its wide row or
+    indexes (on PostgreSQL the free space left in each page makes the rewrite a HOT update).
+
+    No foreign key: the comparison's merge is the only writer, it writes only ids it has just matched in
+    ``findings``, and findings are never deleted.
+    """
+
+    __tablename__ = "finding_sightings"
+
+    finding: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    run: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)
+
+
 class FindingRow(Base):
     __tablename__ = "findings"
 
@@ -84,6 +101,9 @@ class FindingRow(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     first_run: Mapped[int] = mapped_column(Integer)
+    #: The run that raised it or last refreshed its evidence. A run that finds it again unchanged writes
+    #: ``finding_sightings`` instead: rewriting every known finding's wide row on each run cost more than the
+    #: comparison's joins. ``Finding.last_run`` is the later of the two.
     last_run: Mapped[int] = mapped_column(Integer)
     #: The closed finding this one reopens, when the evidence changed after a decision.
     previous: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -94,6 +114,13 @@ class FindingRow(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     #: Set when a duplicate is confirmed: overlapping months × the redundant monthly amount.
     overpayment_fen: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    #: The last run that found it again unchanged, if any (read with the row).
+    seen_run: Mapped[int | None] = column_property(
+        select(FindingSightingRow.run)
+        .where(FindingSightingRow.finding == id)
+        .correlate_except(FindingSightingRow)
+        .scalar_subquery()
+    )
 
     __table_args__ = (
         #: What was found, once: the engine's merge probes it, and so does every re-run.
@@ -127,8 +154,14 @@ class FindingEventRow(Base):
 #: The Core tables, for the set-based statements of the engine.
 FINDINGS = cast(Table, FindingRow.__table__)
 EVENTS = cast(Table, FindingEventRow.__table__)
+SIGHTINGS = cast(Table, FindingSightingRow.__table__)
 
 
 def table_names() -> list[str]:
     """Every table of the findings area, for ``scripts/render_migration.py``."""
-    return [ComparisonRunRow.__tablename__, FindingRow.__tablename__, FindingEventRow.__tablename__]
+    return [
+        ComparisonRunRow.__tablename__,
+        FindingRow.__tablename__,
+        FindingSightingRow.__tablename__,
+        FindingEventRow.__tablename__,
+    ]

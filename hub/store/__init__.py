@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import migrate
@@ -32,6 +32,25 @@ class Store:
         """A session whose transaction commits on success and rolls back on any error."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def session_or(self, session: Session | None) -> Iterator[Session]:
+        """``session`` when the caller has one (its transaction, its commit), else a new ``session()``."""
+        if session is not None:
+            yield session
+        else:
+            with self.session() as own:
+                yield own
+
+    @contextmanager
+    def joined(self, connection: Connection) -> Iterator[Session]:
+        """A session inside a transaction its owner commits (the journal's, say): flushed here, never committed.
+
+        An error rolls the owner's transaction back with it, so an effect and what records it stay one unit.
+        """
+        with Session(bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False) as session:
+            yield session
+            session.flush()
 
     def dispose(self) -> None:
         self.engine.dispose()

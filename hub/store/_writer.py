@@ -7,17 +7,31 @@ transaction runs on the event loop itself: handing it to a thread was measured t
 cross-thread wake-up and GIL hand-offs, ~0.3 ms a batch) than the commit. A unit that fails (a
 replayed message id, say) is isolated by re-running the batch one unit per transaction, so one bad
 request never fails its neighbours.
+
+On SQLite several hub processes share one write lock. Waiting for it inside SQLite's busy handler
+would freeze the event loop in sleeps of 1, 2, 5 … ms, with the process serving nobody meanwhile; so the
+writer asks for the lock without waiting (``BEGIN IMMEDIATE`` with no busy timeout) and, when another
+process holds it, goes back to serving and asks again a fraction of a millisecond later. The units
+submitted in between join the batch, so contention turns into larger batches instead of idle cores.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from hub.store._engine import BUSY_TIMEOUT_MS, unavailable
+
 Work = Callable[[Connection], Any]
+
+#: First and longest pause before asking again for a SQLite write lock another process holds (seconds).
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.0002, 0.005
+#: After this long without the lock, wait for it inside SQLite (its busy timeout decides what happens then).
+_GIVE_UP_ASKING = 2.0
 
 
 class GroupCommitWriter:
@@ -26,8 +40,13 @@ class GroupCommitWriter:
         self.max_batch = max_batch
         self._pending: list[tuple[Work, asyncio.Future[Any]]] = []
         self._scheduled = False
+        self._sqlite = engine.dialect.name == "sqlite"
+        #: SQLite: the writer's own connection, kept between batches, with no busy timeout of its own.
+        self._kept: Connection | None = None
         self.batches = 0
         self.units = 0
+        #: Times the SQLite write lock was held by another process when asked for.
+        self.lock_waits = 0
 
     async def submit(self, work: Work) -> Any:
         """Run ``work(connection)`` inside the next batch's transaction; return its result or raise its error."""
@@ -36,33 +55,77 @@ class GroupCommitWriter:
         self._pending.append((work, future))
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._flush)
+            loop.call_soon(self._flush, 0.0, 0.0)
         return await future
 
-    def _flush(self) -> None:
-        self._scheduled = False
+    def _flush(self, pause: float, asking_since: float) -> None:
+        """Commit what is pending, batch by batch; on a busy SQLite lock, come back after ``pause`` grows."""
         while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            self._commit(batch)
+            if not self._sqlite:
+                self._commit(self.engine.connect(), self._take())
+                continue
+            blocking = bool(asking_since) and time.monotonic() - asking_since >= _GIVE_UP_ASKING
+            try:
+                connection = self._sqlite_connection()
+                locked = _lock_sqlite(connection, blocking=blocking)
+            except Exception:  # the database failed (not merely busy): each unit meets the error alone
+                self.close()
+                self._run_alone(self._take())
+                continue
+            if not locked:
+                self.lock_waits += 1
+                pause = min(_LONGEST_PAUSE, max(_FIRST_PAUSE, pause * 2))
+                asyncio.get_running_loop().call_later(pause, self._flush, pause, asking_since or time.monotonic())
+                return
+            self._commit(connection, self._take(), keep=True)
+            pause, asking_since = 0.0, 0.0
+        self._scheduled = False
 
-    def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
+    def _sqlite_connection(self) -> Connection:
+        if self._kept is None:
+            connection = self.engine.connect()
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout = 0")
+            self._kept = connection
+        return self._kept
+
+    def _take(self) -> list[tuple[Work, asyncio.Future[Any]]]:
+        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        return batch
+
+    def _commit(
+        self, connection: Connection, batch: list[tuple[Work, asyncio.Future[Any]]], *, keep: bool = False
+    ) -> None:
         self.batches += 1
         self.units += len(batch)
         try:
-            with self.engine.begin() as connection:
+            with connection.begin():
                 results = [work(connection) for work, _ in batch]
         except Exception:
-            for item in batch:
-                self._alone(*item)
+            if keep:
+                self.close()  # the next batch starts on a fresh connection, whatever state this one is in
+            self._run_alone(batch)
             return
+        finally:
+            if not keep:
+                connection.close()
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
 
+    def _run_alone(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
+        for work, future in batch:
+            self._alone(work, future)
+
     def _alone(self, work: Work, future: asyncio.Future[Any]) -> None:
+        dbapi = self.engine.dialect.loaded_dbapi
         try:
             with self.engine.begin() as connection:
                 result = work(connection)
+        except dbapi.Error as error:  # from a plain DBAPI statement: translate as the engine's hook would
+            if not future.done():
+                future.set_exception(unavailable(error, dbapi) or error)
         except Exception as error:  # handed to the awaiting request, which maps it
             if not future.done():
                 future.set_exception(error)
@@ -71,4 +134,30 @@ class GroupCommitWriter:
                 future.set_result(result)
 
     def close(self) -> None:
-        """Nothing to stop: pending work is flushed by the event loop before its awaiters resume."""
+        """Let the kept connection go (pending work is flushed by the event loop before its awaiters resume)."""
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.close()
+
+
+def _lock_sqlite(connection: Connection, *, blocking: bool) -> bool:
+    """Take SQLite's write lock now (``BEGIN IMMEDIATE``), or report that another connection holds it.
+
+    The writer's connection has no busy timeout; ``blocking`` waits inside SQLite for the engine's usual one.
+    """
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    if blocking:
+        raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        finally:
+            raw.execute("PRAGMA busy_timeout = 0")
+        return True
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except connection.dialect.loaded_dbapi.OperationalError as error:
+        if not str(getattr(error, "sqlite_errorname", "")).startswith("SQLITE_BUSY"):
+            raise
+        return False
+    return True

@@ -26,7 +26,7 @@ def test_the_public_surface_is_deliberate() -> None:
         "DEFAULT_ORIGIN", "KINDS", "AccessEntry", "AuditEntry", "AuditLog", "AuditRecord", "AuditTampered",
         "ConsistencyProof", "ExportSummary", "InclusionProof", "ProofInvalid", "SignedCheckpoint", "VerifyReport",
         "access_report_record", "access_report_to_proto", "checkpoint_from_proto", "checkpoint_to_proto",
-        "consistency_to_proto", "decode_entry", "encode_entry", "export", "inclusion_to_proto",
+        "consistency_to_proto", "decode_entry", "encode_entry", "export", "inclusion_to_proto", "operator_review_record",
         "record_from_envelope", "record_from_opened", "render_access_report", "verify_export",
     }  # fmt: skip
 

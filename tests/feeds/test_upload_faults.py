@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from hub import services
+from hub.audit import AuditLog
 from hub.demo import Processes
 from hub.feeds import FeedUploader, VersionStatus, kind_by_code, record_tables
 from hub.feeds._tables import FeedVersionRow
@@ -95,6 +97,12 @@ def test_a_hub_killed_mid_upload_resumes_to_a_complete_version_stored_exactly_on
         lowest, highest = session.execute(
             select(func.min(records.c.row_number), func.max(records.c.row_number)).where(records.c.version == version)
         ).one()
+    log = AuditLog(store)
+    logged = [log.entry(seq).record for seq in range(log.size())]
     store.dispose()
     assert (rows, distinct, indexed) == (ROWS, ROWS, ROWS)
     assert (lowest, highest) == (1, ROWS)
+    # Each chunk's message was logged in the transaction that stored the chunk: the chunk the kill cut off
+    # left neither rows nor an entry, so the log holds exactly one request per chunk, and the receipt.
+    uploads = [r.kind for r in logged if r.service == services.FEED_UPLOAD]
+    assert uploads.count("request") == len(feed.chunks) and uploads.count("response") >= 1

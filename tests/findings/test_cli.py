@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from hub.audit import AuditLog, AuditRecord
+from hub.audit._record import OPERATOR_REVIEW_SERVICE
 from hub.cli import main
 from hub.feeds import FeedIntake
 from hub.privacy import load_secrets
@@ -38,6 +41,15 @@ def data_dir(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     return tmp_path
 
 
+def _audit_entries(data_dir: Path) -> list[AuditRecord]:
+    store = open_store(os.environ["HUB_DATABASE_URL"])
+    try:
+        log = AuditLog(store)
+        return [log.entry(seq).record for seq in range(log.size())]
+    finally:
+        store.dispose()
+
+
 def test_an_operator_runs_reviews_and_exports_from_the_command_line(data_dir: Path) -> None:
     ran = hubctl(data_dir, "run", "--as-of", "2025-06-30")
     assert "member_died" in ran and "skipped: no current version of property" in ran
@@ -56,6 +68,12 @@ def test_an_operator_runs_reviews_and_exports_from_the_command_line(data_dir: Pa
     assert "dismissed (by 李四)" in done
     shown = json.loads(hubctl(data_dir, "show", finding_id))
     assert [(e["from"], e["to"]) for e in shown["history"]] == [("open", "under_review"), ("under_review", "dismissed")]
+    logged = _audit_entries(data_dir)  # each step went into the audit log with it; the refused one did not
+    assert [(e.kind, e.service, e.purpose_code, e.case_number) for e in logged] == [
+        ("finding_review", OPERATOR_REVIEW_SERVICE, "finding.start", f"finding {finding_id}"),
+        ("finding_review", OPERATOR_REVIEW_SERVICE, "finding.dismiss", f"finding {finding_id}"),
+    ]
+    assert all(len(e.subject_tokens) == 1 and "同名误报" not in repr(e) for e in logged)
 
     exported = hubctl(data_dir, "export", str(data_dir / "out.xlsx"), "--status", "dismissed")
     assert "exported 1 findings" in exported

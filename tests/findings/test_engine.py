@@ -88,6 +88,15 @@ def test_a_rerun_raises_nothing_twice(store: Store, dataset: Dataset) -> None:
         assert runs[0].rules_digest == runs[1].rules_digest
 
 
+def test_a_rerun_notes_itself_on_what_it_found_again(store: Store, dataset: Dataset) -> None:
+    first = compare(store)
+    again = compare(store)
+    third = compare(store)
+    findings = FindingBook(store).find(FindingFilter(limit=1000))
+    assert findings and {(f.first_run, f.last_run) for f in findings} == {(first.run_id, third.run_id)}
+    assert first.run_id < again.run_id < third.run_id
+
+
 def test_a_finding_is_open_and_due_in_the_configured_days(store: Store, dataset: Dataset) -> None:
     document = _default_document()
     document["rules"]["member_died"]["due_days"] = 3

@@ -123,6 +123,12 @@ def test_bureaus_review_and_export_their_findings_over_the_wire(tmp_path: Path, 
                     purpose=PURPOSE,
                 )
             assert no_reason.value.reason == "INVALID_ARGUMENT" and "reason" in no_reason.value.explanation
+            assert sandbox.hub is not None and sandbox.hub.core.journal.audit is not None
+            audit = sandbox.hub.core.journal.audit
+            entries = [audit.entry(seq).record for seq in range(audit.size())]
+            reviews = [(e.kind, e.sender) for e in entries if e.service == services.FINDINGS_REVIEW]
+            # each review step committed with its request and answer; the two refusals left nothing
+            assert reviews == [("request", BUREAU_OF["110105"]), ("response", "hub")] * 2
 
             exported = await bureau.ask(
                 services.FINDINGS_EXPORT,
