@@ -169,7 +169,7 @@ def epoch(stamp: Timestamp) -> float:
 @functools.cache
 def _time_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
     """How the ``UtcDateTime`` column type binds a time on this dialect, for plain statements."""
-    processor = UtcDateTime().bind_processor(dialect)
+    processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
     return processor if processor is not None else (lambda value: value)
 
 

@@ -56,7 +56,7 @@ def _statements(dialect: Dialect) -> Statements:
             f"the audit log supports SQLite and PostgreSQL, not {dialect.name}/{dialect.paramstyle}"
         )
     columns = ", ".join(ENTRY_COLUMNS)
-    processor = UtcDateTime().bind_processor(dialect)
+    processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
     head = "size, last_hash, frontier"
     return Statements(
         lock=(

@@ -239,3 +239,16 @@ def test_concurrent_appends_stay_gap_free_and_chained(store: Store, audit_log: A
         assert entry.prev_hash == prev
         prev = entry.entry_hash
     assert audit_log.checkpoint().root_hash == merkle_root(stored_leaves(store))
+
+
+def test_times_are_stored_as_the_orm_stores_them_even_on_a_whole_second(store: Store, hub_key: SigningKey) -> None:
+    """The append's plain statements bind times as the column type does, so comparisons and purges that the
+    ORM binds see one format (on SQLite: text with microseconds, never the driver's shorter default)."""
+    whole = dt.datetime(2025, 3, 14, 8, 0, tzinfo=dt.UTC)
+    log = AuditLog(store, hub_key, clock=lambda: whole)
+    with store.session() as session:
+        log.append(session, make_record(0))  # issued_at 08:00:00.000000 too
+    with store.session() as session:
+        assert session.scalar(select(func.count()).where(AuditEntryRow.recorded_at == whole)) == 1
+        assert session.scalar(select(func.count()).where(AuditEntryRow.issued_at == whole)) == 1
+    assert log.purge_bodies(whole + dt.timedelta(microseconds=1)) == 1
