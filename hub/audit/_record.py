@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
-from hub.envelope import Opened, to_datetime
+from hub.envelope import Opened
 from hub.errors import InvalidArgument, Malformed
 from hub.v1.envelope_pb2 import Envelope, Message
 
@@ -48,7 +48,7 @@ def format_time(value: dt.datetime) -> str:
     """RFC 3339 UTC with microseconds, e.g. ``2025-01-31T08:00:00.000000Z`` (``TIME_FORMAT``)."""
     if value.tzinfo is not dt.UTC:
         value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" becomes "Z"
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -274,7 +274,7 @@ def _record_from_message(
         legal_basis=header.purpose.legal_basis,
         case_number=header.purpose.case_number,
         consent_ref=header.consent_ref,
-        issued_at=to_datetime(header.issued_at),
+        issued_at=EPOCH + dt.timedelta(seconds=header.issued_at.seconds, microseconds=header.issued_at.nanos // 1000),
         payload_sha256=payload_sha256,
         signatures=tuple((s.keyid, s.sig) for s in envelope.signatures),
         subject_tokens=tuple(subject_tokens),
