@@ -165,7 +165,7 @@ class HubCore:
         for message in unsettled:
             await message.settle()
         answer = self.reply(final, body)
-        await self.journal.settle_answer(final, answer)
+        await self.journal.settle_answer(answer)
         return answer
 
     async def handle(self, service: str, data: bytes, peer: Peer | None) -> Envelope:

@@ -70,20 +70,20 @@ class Journal:
         self.replay.note(request)
         return answer
 
-    def record_on(self, connection: Connection, request: Opened, subjects: Sequence[str] = ()) -> None:
+    def record_on(self, connection: Connection, request: Opened) -> None:
         """Journal an admitted request on the caller's connection, in the transaction of its effect (a feed
         chunk's rows, say); call ``noted`` once that transaction has committed. ``Replayed`` on a taken id."""
-        records = self.records(request, None, "ok", self.tokens(subjects)) if self.audit is not None else []
+        records = self.records(request, None, "ok", []) if self.audit is not None else []
         self._remember_and_append(connection, request, records)
 
     def noted(self, request: Opened) -> None:
         self.replay.note(request)
 
-    async def settle_answer(self, request: Opened, answer: Envelope, subjects: Sequence[str] = ()) -> None:
+    async def settle_answer(self, answer: Envelope) -> None:
         """Log the answer to a request already journaled with its effect (a feed stream's receipt)."""
         if self.audit is None:
             return
-        record = record_from_envelope(answer, kind="response", subject_tokens=self.tokens(subjects), keep_payload=False)
+        record = record_from_envelope(answer, kind="response", subject_tokens=(), keep_payload=False)
         audit = self.audit
         await self.writer.submit(lambda connection: audit.append_on(connection, [record]))
 

@@ -22,13 +22,12 @@ import hashlib
 import json
 import re
 import struct
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
-from hub.envelope import Opened
+from hub.envelope import Opened, new_message_id
 from hub.errors import InvalidArgument, Malformed
 from hub.v1.envelope_pb2 import Envelope, Message
 
@@ -347,7 +346,7 @@ def operator_review_record(
     """
     step = {"finding_id": finding_id, "action": action, "reviewer": reviewer, "reason": reason}
     payload = json.dumps(step, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    message_id = str(uuid.uuid4())
+    message_id = new_message_id()
     return AuditRecord(
         kind="finding_review",
         message_id=message_id,
