@@ -11,7 +11,9 @@ each — monthly wages (人社), real-estate registrations (不动产), medical 
 entrants (教育) — where about 5 % of the roster's persons appear, the rest being other people. Small feeds
 (deaths, employment, pensions, unemployment, monitored households) give every default rule something to read.
 Rows are written straight into the feeds' by-person tables (and the property records, whose certificate
-numbers a rule counts), as a completed upload leaves them; the comparison reads nothing else.
+numbers a rule counts), then each version is matched with the rosters as a completed upload leaves it
+(``hub.feeds.match_completed``: the roster first, then each feed with it; the load prints what that took, the
+upload-side cost of the comparison's speed); the comparison reads nothing else.
 
 Timed: ``run_comparison`` with the default rules, whole — the joins, the rules, the findings written, the run
 recorded — once on an empty findings table and once again (the idempotent re-run: nothing new). Then the same
@@ -39,16 +41,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Table, create_engine, insert, text
+from sqlalchemy import Table, create_engine, insert, text, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
-from hub.feeds import kind_by_code, record_tables
+from hub.feeds import ROSTER_MATCHES, kind_by_code, match_completed, match_select, record_tables
 from hub.feeds._tables import FeedCurrentRow, FeedVersionRow
 from hub.findings import ComparisonSummary, load_rules, run_comparison
 from hub.findings._engine import DEFAULT_DUE_DAYS, china_today
+from hub.findings._facts import ROSTER
 from hub.findings._plan import HIT_COLUMNS, Plan
 from hub.store import Store, normalise_url, open_store
 
@@ -310,10 +313,12 @@ def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: I
             copy.write_row(row)
 
 
-def load(store: Store, tables: list[TableData]) -> dict[str, int]:
-    """Each table as one completed, current feed version; returns kind → version id."""
+def load(store: Store, tables: list[TableData]) -> tuple[dict[str, int], dict[str, float]]:
+    """Each table as one completed, current feed version, matched with the rosters as its completion does;
+    returns kind → version id, and kind → seconds its matching took."""
     adapt = (lambda day: day.isoformat()) if store.dialect == "sqlite" else (lambda day: day)
     versions: dict[str, int] = {}
+    matching: dict[str, float] = {}
     now = dt.datetime.now(dt.UTC)
     for data in tables:
         kind = kind_by_code(data.kind)
@@ -370,6 +375,9 @@ def load(store: Store, tables: list[TableData]) -> dict[str, int]:
                     ["version", "row_number", *record_columns],
                     _python_rows(data, row.id, record_columns, sequential, adapt),
                 )
+            started = time.perf_counter()
+            match_completed(session, row)
+            matching[data.kind] = time.perf_counter() - started
     # Settle the load before the clock starts: statistics on PostgreSQL, and on both the write-ahead log flushed
     # into the database, so that the first comparison does not pay for the tail of a 9 M-row load (a checkpoint
     # running under it, full-page images in its own WAL), which a monthly run, days after its feeds, never does.
@@ -380,7 +388,7 @@ def load(store: Store, tables: list[TableData]) -> dict[str, int]:
             autocommit.execute(text("CHECKPOINT"))
         else:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return versions
+    return versions, matching
 
 
 def load_duckdb(connection: duckdb.DuckDBPyConnection, tables: list[TableData], versions: dict[str, int]) -> None:
@@ -416,6 +424,18 @@ def load_duckdb(connection: duckdb.DuckDBPyConnection, tables: list[TableData], 
             connection.register("frame", frame)
             connection.execute(f"CREATE TABLE {records.name} AS SELECT * FROM frame")
             connection.unregister("frame")
+    # The roster matches, by the statements a completed upload runs (not timed: they are the uploads' work).
+    matched = [
+        match_select(data.kind, versions[data.kind], versions[ROSTER], feed_first=False)
+        for data in tables
+        if data.kind != ROSTER
+    ]
+    connection.execute(f"CREATE TABLE {ROSTER_MATCHES.name} AS {_sql(union_all(*matched))}")
+
+
+def _sql(statement: Any) -> str:
+    """A statement as PostgreSQL text with its values inlined: what DuckDB runs."""
+    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 # --- measuring ----------------------------------------------------------------------------------------------
@@ -439,7 +459,7 @@ def database(pg_url: str | None, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def duckdb_seconds(tables: list[TableData], versions: dict[str, int], records: dict[str, int]) -> tuple[float, int]:
+def duckdb_seconds(tables: list[TableData], versions: dict[str, int]) -> tuple[float, int]:
     """The plan's statements, compiled from the same Core objects, on DuckDB with the same rows."""
     import duckdb
 
@@ -451,12 +471,8 @@ def duckdb_seconds(tables: list[TableData], versions: dict[str, int], records: d
         for s in rules.scopes()
         for r in s.rules.rules
     }
-    plan = Plan(rules, as_of=AS_OF, versions={k: (v,) for k, v in versions.items()}, due_on=due_on, records=records)
-    dialect = postgresql.dialect()
-
-    def sql(statement: Any) -> str:
-        return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
+    plan = Plan(rules, as_of=AS_OF, versions={k: (v,) for k, v in versions.items()}, due_on=due_on)
+    sql = _sql
     log = logging.getLogger("hub.findings.duckdb")
     started = time.perf_counter()
     for step in plan.steps:
@@ -479,6 +495,7 @@ def duckdb_seconds(tables: list[TableData], versions: dict[str, int], records: d
 #: The large feeds, each shown on a line of its own in the profile.
 LARGE_FEEDS = ("wage", "property", "medical_settlement", "university_entrant")
 PHASES = (
+    "roster matches not made at upload",
     "repeated persons",
     *(f"stage {kind}" for kind in LARGE_FEEDS),
     "stages of the small feeds",
@@ -495,6 +512,8 @@ _TIMING = re.compile(r"^(?:duckdb )?(?P<what>.+): (?P<seconds>[0-9.]+) s$")
 
 def _phase(what: str) -> str | None:
     """The profile line of one of the engine's timings (``None``: a total already counted in its parts)."""
+    if what == "roster matches":
+        return "roster matches not made at upload"
     if what == "cmp_repeated":
         return "repeated persons"
     if what == "cmp_sizes":
@@ -555,9 +574,13 @@ def measure_store(url: str, tables: list[TableData]) -> tuple[Measured, dict[str
     store = open_store(url)
     try:
         started = time.perf_counter()
-        versions = load(store, tables)
+        versions, matching = load(store, tables)
         loaded = time.perf_counter() - started
-        print(f"loaded into {store.dialect} in {loaded:.1f} s")
+        large = ", ".join(f"{kind} {matching[kind]:.2f} s" for kind in LARGE_FEEDS if kind in matching)
+        print(
+            f"loaded into {store.dialect} in {loaded:.1f} s, of which matching with the roster at completion "
+            f"{sum(matching.values()):.2f} s ({large})"
+        )
         rules = load_rules()
         with profiled() as first_phases:
             first = run_comparison(store, rules, as_of=AS_OF)
@@ -606,7 +629,7 @@ def measure(persons: int, records: int, share: float, pg_url: str | None, profil
             with database(pg_url, Path(tmp)) as url:
                 runs.append(measure_store(url, tables)[0])
     with profiled() as duck_phases:
-        duck, duck_hits = duckdb_seconds(tables, versions, {t.kind: t.rows for t in tables})
+        duck, duck_hits = duckdb_seconds(tables, versions)
     print()
     print(f"{'':34}" + "".join(f"{NAMES[m.dialect]:>12}" for m in runs) + f"{'DuckDB':>12}")
     print(

@@ -11,7 +11,8 @@ free of any transport::
 
 Rows are validated per row (ID number, region code, dates, amounts, enumerations), ID numbers are stored as
 keyed tokens (encrypted copies only where findings must name the person), and a version becomes its feed's
-current one atomically on completion. Readers use ``current_versions`` and ``record_tables``.
+current one atomically on completion. Readers use ``current_versions`` and ``record_tables``; a comparison reads
+the persons a feed version shares with a roster version from ``ROSTER_MATCHES``, after ``ensure_matches``.
 
 On the hub, ``feed_handlers(intake)`` answers ``Feeds/Upload`` and ``Feeds/Status``. On the supplier's side::
 
@@ -28,6 +29,7 @@ from hub.feeds._chunks import DEFAULT_CHUNK_ROWS, chunked, encode_rows, make_chu
 from hub.feeds._handlers import FeedService, feed_handlers
 from hub.feeds._intake import FeedIntake
 from hub.feeds._kinds import DEPARTMENTS, KINDS, FieldSpec, FieldType, RecordKind, kind_by_code
+from hub.feeds._matches import ensure_matches, match_completed, match_select
 from hub.feeds._meta import FeedMeta, Policy, VersionStatus
 from hub.feeds._prepared import PreparedFeed, prepare_feed
 from hub.feeds._pull import PERIODS, PullConfig, load_pull_config, pull_once, relative_period, scheduled_pulls
@@ -35,7 +37,7 @@ from hub.feeds._receipt import ChunkAck, Receipt, VersionState
 from hub.feeds._retokenize import RetokenizeReport, key_versions_in_use, lookup_tokens, retokenize
 from hub.feeds._source import RowMapping, open_csv
 from hub.feeds._status import FeedFreshness, current_versions, feed_status
-from hub.feeds._tables import record_tables, table_names
+from hub.feeds._tables import ROSTER_MATCHES, record_tables, table_names
 from hub.feeds._upload import FEED_PURPOSE, FeedUploader, UploadResult
 from hub.feeds._validate import Rejection
 
@@ -45,6 +47,7 @@ __all__ = [
     "FEED_PURPOSE",
     "KINDS",
     "PERIODS",
+    "ROSTER_MATCHES",
     "ChunkAck",
     "FeedFreshness",
     "FeedIntake",
@@ -67,6 +70,7 @@ __all__ = [
     "chunked",
     "current_versions",
     "encode_rows",
+    "ensure_matches",
     "feed_handlers",
     "feed_status",
     "key_versions_in_use",
@@ -74,6 +78,8 @@ __all__ = [
     "load_pull_config",
     "lookup_tokens",
     "make_chunk",
+    "match_completed",
+    "match_select",
     "open_csv",
     "prepare_feed",
     "pull_once",

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from hub.feeds._bulk import rowcount
 from hub.feeds._kinds import KINDS, FieldSpec, FieldType, RecordKind, kind_by_code
+from hub.feeds._matches import forget_matches
 from hub.feeds._meta import VersionStatus
 from hub.feeds._tables import FeedTokenMapRow, FeedVersionRow, record_tables
 from hub.privacy import FieldCipher, Tokenizer
@@ -150,6 +151,7 @@ def _move_version(store: Store, version: FeedVersionRow, current: int) -> tuple[
                 if table.name == kind.table and column == "token":
                     moved = rowcount(result)
         unmapped = _unmapped(session, record_tables(kind)[0], version.id)
+        forget_matches(session, version.id)  # its tokens changed: the next comparison matches it again
         session.execute(_set_keys(version.id, current, min(old_keys) if unmapped and old_keys else None))
     return moved, unmapped
 

@@ -5,6 +5,11 @@ resumed stream needs: the last stored sequence and each chunk's hash), ``feed_re
 with reasons), ``feed_current`` (the pointer per department × supplier × kind that readers follow) and
 ``feed_token_map`` (scratch space of a re-tokenise run: token pairs only, never a number).
 
+Roster matches: ``feed_roster_matches`` lists, for a feed version and a roster version, the person tokens found
+in both, and ``feed_roster_pairs`` the pairs of versions so matched (an empty match is a match too). A
+comparison reads the ~5 % of a feed's rows that belong to roster persons through them instead of probing the
+feed for each of a million roster persons (see ``hub.feeds._matches``).
+
 Per kind, ``feed_<kind>s`` holds every row as it arrived, clustered by (version, row_number) so each
 chunk is an append; ``feed_<kind>s_by_person`` holds the compared values clustered by (version, token),
 the layout the comparison joins want. The second is filled in token order when the version completes: a
@@ -113,6 +118,27 @@ class FeedTokenMapRow(Base):
     new_token: Mapped[bytes] = mapped_column(Token)
 
     __table_args__ = (Index("ix_feed_token_map_new_token", "new_token"),)
+
+
+class FeedRosterPairRow(Base):
+    """A feed version matched with a roster version: the persons of both are in ``feed_roster_matches``."""
+
+    __tablename__ = "feed_roster_pairs"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    roster_version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    matched_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+ROSTER_MATCHES = Table(
+    "feed_roster_matches",
+    Base.metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("roster_version", Integer, primary_key=True, autoincrement=False),
+    Column("token", Token, primary_key=True),
+    sqlite_with_rowid=False,
+    comment="person tokens found both in a feed version and in a roster version (pairs in feed_roster_pairs)",
+)
 
 
 def _column_type(spec: FieldSpec) -> TypeEngine[Any]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from hub.feeds._bulk import BulkWriter, rowcount
 from hub.feeds._chunks import version_digest
 from hub.feeds._kinds import kind_by_code
+from hub.feeds._matches import match_completed
 from hub.feeds._meta import Policy, VersionStatus
 from hub.feeds._receipt import VersionState
 from hub.feeds._tables import FeedChunkRow, FeedCurrentRow, FeedRejectionRow, FeedVersionRow, record_tables
@@ -135,7 +136,8 @@ def store_chunk(
 
 
 def finish_version(store: Store, row: FeedVersionRow, now: dt.datetime) -> None:
-    """Complete or reject a fully received version, index it by person and switch the pointer, at once."""
+    """Complete or reject a fully received version, index it by person, switch the pointer and match the version
+    with the rosters (``hub.feeds._matches``), at once."""
     rejected = row.policy == Policy.REJECT_VERSION and row.rejected_records > 0
     status = VersionStatus.REJECTED if rejected else VersionStatus.COMPLETE
     records_table, by_person = record_tables(kind_by_code(row.kind))
@@ -178,6 +180,10 @@ def finish_version(store: Store, row: FeedVersionRow, now: dt.datetime) -> None:
             if store.dialect != "postgresql":
                 session.execute(text("PRAGMA threads = 0"))
             made_current = _switch_current(session, row, now)
+            if made_current:
+                # Which of its persons are on the current rosters (or, for a roster, in the current feeds):
+                # what a comparison reads, worked out while the version's pages are still warm.
+                match_completed(session, row)
         session.execute(
             update(FeedVersionRow)
             .where(FeedVersionRow.id == row.id)

@@ -25,8 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hub.feeds import current_versions
-from hub.feeds._tables import FeedVersionRow
+from hub.feeds import current_versions, ensure_matches
 from hub.findings._models import ACTIVE, EVENTS, FINDINGS, SIGHTINGS, ComparisonRunRow, RunStatus, Status
 from hub.findings._plan import HIT_COLUMNS, Plan
 from hub.findings._routing import Bureaus, load_bureaus
@@ -184,6 +183,9 @@ def _run(
         connection = session.connection()
         kinds = sorted({"roster", *(k for s in rules.scopes(region) for r in s.rules.rules for k in r.kinds())})
         versions = {kind: tuple(current_versions(session, kind)) for kind in kinds}
+        with _timed("roster matches"):
+            # Matched when the versions completed, normally; otherwise now (see hub.feeds._matches).
+            ensure_matches(session, versions)
         due_on = {
             rule.code: today + dt.timedelta(days=rule.due_days or due_days)
             for scope in rules.scopes(region)
@@ -195,7 +197,6 @@ def _run(
             versions=versions,
             due_on=due_on,
             region=region or None,
-            records=_records(session, versions),
         )
         steps = plan.steps
         rule_steps = plan.rule_steps
@@ -255,13 +256,6 @@ def _begin(session: Session, run_id: int) -> None:
     session.execute(
         update(ComparisonRunRow).where(ComparisonRunRow.id == run_id).values(status=RunStatus.RUNNING.value)
     )
-
-
-def _records(session: Session, versions: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
-    wanted = [v for kind_versions in versions.values() for v in kind_versions]
-    query = select(FeedVersionRow.id, FeedVersionRow.accepted_records).where(FeedVersionRow.id.in_(wanted))
-    counts = {version: accepted for version, accepted in session.execute(query)}
-    return {kind: sum(counts.get(v, 0) for v in kind_versions) for kind, kind_versions in versions.items()}
 
 
 def _prepare(connection: Connection, plan: Plan) -> None:

@@ -3,9 +3,10 @@
 Joining a million roster persons with a feed of millions of records is the expensive part, so each feed is
 joined once per run, whatever the number of rules that read it: the *stage* of a feed keeps the records of
 roster persons in scope (about 5 % of the feed), with the person's household, locality, programme and status.
-The join walks the roster in token order and probes the feed's by-person table, which is clustered by token
-too, so successive probes land on neighbouring pages. Rules then read their stages: a few GROUP BYs over
-small tables. Household sizes (for per-capita income) are counted once, only for the households a
+Which persons a feed version shares with a roster version was worked out when the later of the two completed
+(``hub.feeds.ROSTER_MATCHES``; the engine matches any pair not yet matched first): the join walks those tokens
+in order and looks each person up in the roster and in the feed's by-person table, both clustered by token, so
+a stage visits the 5 %, not the million. Rules then read their stages: a few GROUP BYs over small tables. Household sizes (for per-capita income) are counted once, only for the households a
 household-level rule may flag; duplicates start from the persons listed more than once.
 
 Each step is a ``Select`` filling a temporary table, so the benchmark can run the very same statements on
@@ -48,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import SchemaItem
 
+from hub.feeds import ROSTER_MATCHES
 from hub.findings._facts import FACTS, ROSTER, FeedFacts, roster_table
 from hub.findings._rules import (
     ON_ASSISTANCE,
@@ -138,12 +140,8 @@ class Plan:
         versions: Mapping[str, Sequence[int]],
         due_on: Mapping[str, dt.date],
         region: str | None = None,
-        records: Mapping[str, int] | None = None,
     ) -> None:
         self.as_of = as_of
-        #: Rows per kind in the versions read: the smaller side of a join drives it (SQLite nests loops in the
-        #: order written; PostgreSQL chooses for itself).
-        self.records = dict(records or {})
         self.region = region or ""
         self.versions = {kind: tuple(v) for kind, v in versions.items()}
         self.due_on = due_on
@@ -278,9 +276,17 @@ class Plan:
             Index(f"ix_cmp_stage_{kind}_token", "token").ddl_if(dialect="postgresql"),
             sqlite_with_rowid=False,
         )
-        on = and_(feed.c.version.in_(self.versions[kind]), feed.c.token == roster.c.token)
-        feed_first = self.records.get(kind, 0) < self.records.get(ROSTER, 0)
-        joined_from: FromClause = ordered_join(feed, roster, on) if feed_first else ordered_join(roster, feed, on)
+        matches = ROSTER_MATCHES
+        # The matched persons of each pair of versions, in token order, each looked up on both sides by key.
+        joined_from = ordered_join(
+            ordered_join(
+                matches,
+                roster,
+                and_(roster.c.version == matches.c.roster_version, roster.c.token == matches.c.token),
+            ),
+            feed,
+            and_(feed.c.version == matches.c.version, feed.c.token == matches.c.token),
+        )
         # Looked up by key for each record that matched a roster person (a join would let PostgreSQL hash the
         # whole records table, misjudging how few records match).
         looked_up = [
@@ -291,6 +297,8 @@ class Plan:
             for name in distinct
         ]
         conditions = [
+            matches.c.version.in_(self.versions[kind]),
+            matches.c.roster_version.in_(self.versions[ROSTER]),
             *self._roster_conditions(users),
             *self._feed_conditions(kind, feed, users),
         ]
@@ -299,7 +307,9 @@ class Plan:
             .select_from(joined_from)
             .where(*conditions)
         )
-        return Step(table, query)
+        # PostgreSQL would hash the whole roster to meet a few ten thousand matched persons: looking each one up
+        # by key reads a twentieth of it.
+        return Step(table, query, postgresql_settings=("enable_hashjoin = off", "enable_mergejoin = off"))
 
     def _roster_conditions(self, users: Sequence[AnyRule]) -> list[ColumnElement[bool]]:
         roster = self.roster
