@@ -417,6 +417,7 @@ class Flooder:
 class AuditCheck:
     entries: int
     by_kind: Mapping[str, int]
+    #: Message ids in the replay memory (the audit log's requests, and any remembered while it was off).
     seen_messages: int
     signed_size: int
     root_hash: str
@@ -430,8 +431,8 @@ def verify_audit(sandbox: Sandbox, folder: Path) -> AuditCheck:
     from hub.audit import AuditLog, export, verify_export
     from hub.audit._models import AuditEntryRow
     from hub.pki import load_member
+    from hub.policy import remembered_ids
     from hub.store import open_store
-    from hub.store.models import SeenMessageRow
 
     settings = sandbox.settings()
     store = open_store(settings.resolved_database_url)
@@ -443,7 +444,7 @@ def verify_audit(sandbox: Sandbox, folder: Path) -> AuditCheck:
         report = verify_export(path, sandbox.hub_key())
         with store.session() as session:
             by_kind = dict(session.execute(select(AuditEntryRow.kind, func.count()).group_by(AuditEntryRow.kind)).all())
-            seen = session.scalar(select(func.count()).select_from(SeenMessageRow)) or 0
+            seen = len(remembered_ids(session))
             duplicates = session.scalar(
                 select(func.count()).select_from(
                     select(AuditEntryRow.message_id, AuditEntryRow.kind)

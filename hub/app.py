@@ -126,7 +126,7 @@ def build_hub(
         directory=directory,
         policy=policy,
         journal=Journal(
-            ReplayGuard(store, skew=skew),
+            ReplayGuard(store, skew=skew, in_audit_log=audit),
             GroupCommitWriter(store.engine),
             secrets.tokenizer,
             AuditLog(store, signer, origin=settings.audit.origin) if audit else None,

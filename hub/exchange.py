@@ -39,7 +39,7 @@ from hub.journal import Journal
 from hub.policy import Call, HeaderPolicy, resolve_recipient
 from hub.ratelimit import RateLimits
 from hub.registry import KINDS, Directory, Member
-from hub.transport import NodeTransport, TrustedTransport
+from hub.transport import NodeTransport
 from hub.v1 import verification_pb2
 from hub.v1.envelope_pb2 import Envelope
 
@@ -282,8 +282,10 @@ class HubCore:
             raise PeerMismatch(f"the TLS client is {owner} but the envelope is signed as {request.sender}", peer=owner)
 
     async def route(self, request: Opened, member: Member, service: str) -> Envelope:
-        if isinstance(self.transport, TrustedTransport):
-            return countersign(await self.transport.deliver_opened(member, service, request), self.signer)
+        # A ``TrustedTransport``? Asked by attribute: a runtime Protocol check costs ~15 µs a call.
+        deliver_opened = getattr(self.transport, "deliver_opened", None)
+        if deliver_opened is not None:
+            return countersign(await deliver_opened(member, service, request), self.signer)
         forwarded = Envelope()
         forwarded.CopyFrom(request.envelope)
         countersign(forwarded, self.signer)

@@ -1,6 +1,7 @@
 """What a handled request leaves behind: its message id (replay memory) and its audit entries.
 
-Both are written in one transaction, and that transaction is shared with whatever other requests
+With the audit log on, the request's entry is its replay memory (no second copy of the id is written);
+without it, the id goes to ``seen_messages``. Everything is written in one transaction, and that transaction is shared with whatever other requests
 are finishing at the same moment (``GroupCommitWriter``): one commit per batch instead of one per
 request is what keeps the audited query path near the speed of bare gRPC. A request's answer is
 released only after its record has committed.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hub.audit import AuditLog, AuditRecord, record_from_envelope, record_from_opened
+from hub.audit import AuditLog, PreparedRecord, prepare_envelope, prepare_opened
 from hub.envelope import Opened
 from hub.errors import Replayed
 from hub.policy import ReplayGuard
@@ -29,6 +30,9 @@ from hub.v1.envelope_pb2 import Envelope
 
 @dataclass
 class Journal:
+    """With an audit log, ``replay`` must read it (``ReplayGuard(..., in_audit_log=True)``): the log is then
+    the only place a request's id is remembered."""
+
     replay: ReplayGuard
     writer: GroupCommitWriter
     tokenizer: Tokenizer
@@ -50,7 +54,7 @@ class Journal:
         refusal raised by the effect leaves none of them."""
         tokens = self.tokens(subjects)
 
-        def produce(connection: Connection) -> tuple[Envelope, list[AuditRecord]]:
+        def produce(connection: Connection) -> tuple[Envelope, list[PreparedRecord]]:
             answer = effect(connection)
             return answer, self.records(request, answer, "ok", tokens) if self.audit is not None else []
 
@@ -59,7 +63,7 @@ class Journal:
         return answer
 
     async def _journaled(
-        self, request: Opened, produce: Callable[[Connection], tuple[Envelope | None, list[AuditRecord]]]
+        self, request: Opened, produce: Callable[[Connection], tuple[Envelope | None, list[PreparedRecord]]]
     ) -> Envelope | None:
         def work(connection: Connection) -> Envelope | None:
             answer, records = produce(connection)
@@ -83,30 +87,30 @@ class Journal:
         """Log the answer to a request already journaled with its effect (a feed stream's receipt)."""
         if self.audit is None:
             return
-        record = record_from_envelope(answer, kind="response", subject_tokens=(), keep_payload=False)
+        record = prepare_envelope(answer, kind="response", subject_tokens=())
         audit = self.audit
         await self.writer.submit(lambda connection: audit.append_on(connection, [record]))
 
-    def _remember_and_append(self, connection: Connection, request: Opened, records: list[AuditRecord]) -> None:
+    def _remember_and_append(self, connection: Connection, request: Opened, records: list[PreparedRecord]) -> None:
+        if self.audit is not None:  # the request's entry is its replay memory (``ReplayGuard.in_audit_log``)
+            self.audit.append_on(connection, records, new_request=request.header.message_id)
+            return
         try:
             self.replay.remember_on(connection, request)
         except IntegrityError:
             raise Replayed(f"message {request.header.message_id} was already accepted") from None
-        if records and self.audit is not None:
-            self.audit.append_on(connection, records)
 
     def tokens(self, subjects: Sequence[str]) -> list[bytes]:
         return [self.tokenizer.token(number) for number in subjects] if self.audit is not None else []
 
     @staticmethod
-    def records(request: Opened, answer: Envelope | None, outcome: str, tokens: Sequence[bytes]) -> list[AuditRecord]:
-        records = [
-            record_from_opened(request, kind="request", subject_tokens=tokens, outcome=outcome, keep_payload=False)
-        ]
+    def records(
+        request: Opened, answer: Envelope | None, outcome: str, tokens: Sequence[bytes]
+    ) -> list[PreparedRecord]:
+        """The request's entry and its answer's, encoded now rather than while the append holds the log's lock."""
+        records = [prepare_opened(request, kind="request", subject_tokens=tokens, outcome=outcome)]
         if answer is not None:
-            records.append(record_from_envelope(answer, kind="response", subject_tokens=tokens, keep_payload=False))
-        for record in records:
-            record.encoded_tail  # noqa: B018 -- encoded now, not while the append holds the log's lock
+            records.append(prepare_envelope(answer, kind="response", subject_tokens=tokens))
         return records
 
     async def record_exchange(
@@ -116,13 +120,15 @@ class Journal:
         if self.audit is None:
             return
         tokens = self.tokens(subjects)
-        records = [
-            record_from_envelope(question, kind="request", subject_tokens=tokens, outcome=outcome, keep_payload=False)
-        ]
+        records = [prepare_envelope(question, kind="request", subject_tokens=tokens, outcome=outcome)]
         if answer is not None:
-            records.append(record_from_envelope(answer, kind="response", subject_tokens=tokens, keep_payload=False))
+            records.append(prepare_envelope(answer, kind="response", subject_tokens=tokens))
         audit = self.audit
         await self.writer.submit(lambda connection: audit.append_on(connection, records))
+
+    def __post_init__(self) -> None:
+        if (self.audit is not None) != self.replay.in_audit_log:
+            raise ValueError("the replay guard must read the audit log exactly when there is one")
 
     def close(self) -> None:
         self.writer.close()

@@ -8,17 +8,17 @@ an envelope that has already been verified; none of them parses the body.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import Connection, delete
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, delete, select, union
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hub import services
+from hub.audit._models import AuditEntryRow
+from hub.audit._writer import LOGGED_REQUEST
 from hub.envelope import Opened, to_datetime
 from hub.errors import (
     Expired,
@@ -32,7 +32,7 @@ from hub.errors import (
 )
 from hub.registry import DirectorySnapshot, Member
 from hub.store import Store
-from hub.store._base import UtcDateTime
+from hub.store._base import time_binder
 from hub.store._engine import PinnedConnection
 from hub.store.models import SeenMessageRow
 from hub.validation import check_timestamp
@@ -166,13 +166,6 @@ def epoch(stamp: Timestamp) -> float:
     return stamp.seconds + stamp.nanos / 1e9
 
 
-@functools.cache
-def _time_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
-    """How the ``UtcDateTime`` column type binds a time on this dialect, for plain statements."""
-    processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
-    return processor if processor is not None else (lambda value: value)
-
-
 @dataclass
 class ReplayGuard:
     """Accepts a message id once within its validity window, remembered in the database.
@@ -180,15 +173,26 @@ class ReplayGuard:
     ``check_fresh`` reads (cheap, no write lock) before anything is routed; ``remember_on`` inserts
     inside the transaction that records the request, where the primary key settles any race.
     Run it last: a message rejected for another reason must not use up its id.
+
+    With ``in_audit_log``, the hub's audit log is the memory: every accepted request has an entry of kind
+    ``request`` under its message id, written in the same transaction as everything else the request
+    leaves, so a second copy in ``seen_messages`` would only cost a write per request. The append checks
+    the id under the log's lock (``AuditLog.append_on(..., new_request=...)``), which settles races between
+    hub processes as the primary key does here; ``check_fresh`` then reads both the log and
+    ``seen_messages`` (ids accepted while the log was off).
     """
 
     store: Store
     skew: dt.timedelta = dt.timedelta(minutes=2)
+    in_audit_log: bool = False
     _recent: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._reads = PinnedConnection(self.store.engine)
-        self._mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
+        mark = self._mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
+        self._seen = f"SELECT 1 FROM seen_messages WHERE message_id = {mark}"
+        if self.in_audit_log:
+            self._seen += f" UNION ALL {LOGGED_REQUEST.format(mark=mark)}"
 
     def check_fresh(self, opened: Opened) -> None:
         """Refuse an id this process, an earlier run of it, or another replica already accepted.
@@ -201,7 +205,7 @@ class ReplayGuard:
             raise Replayed(f"message {message_id} was already accepted", message_id=message_id)
         with self._reads.use() as connection:
             cursor = connection.cursor()
-            cursor.execute(f"SELECT 1 FROM seen_messages WHERE message_id = {self._mark}", (message_id,))
+            cursor.execute(self._seen, (message_id,) * (2 if self.in_audit_log else 1))
             seen = cursor.fetchone() is not None
             cursor.close()
             connection.rollback()  # end the read transaction (PostgreSQL opens one implicitly)
@@ -223,7 +227,7 @@ class ReplayGuard:
             cursor.execute(
                 f"INSERT INTO seen_messages (message_id, sender, expires_at) VALUES ({self._mark}, {self._mark}, "
                 f"{self._mark})",
-                (header.message_id, header.sender, _time_binder(dialect)(until)),
+                (header.message_id, header.sender, time_binder(dialect)(until)),
             )
         except dialect.loaded_dbapi.IntegrityError as error:
             raise IntegrityError("INSERT INTO seen_messages", None, error) from None
@@ -253,6 +257,12 @@ class ReplayGuard:
         with self.store.session() as session:
             result = session.execute(delete(SeenMessageRow).where(SeenMessageRow.expires_at < now))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def remembered_ids(session: Session) -> set[str]:
+    """Every message id the replay memory holds: ``seen_messages`` and the audit log's requests."""
+    logged = select(AuditEntryRow.message_id).where(AuditEntryRow.kind == "request")
+    return set(session.scalars(union(select(SeenMessageRow.message_id), logged)))
 
 
 def default_policy(*, skew: dt.timedelta, longest: dt.timedelta) -> AllOf:

@@ -390,3 +390,42 @@ def test_a_refused_consent_registration_leaves_no_trace(world: World) -> None:
     assert audit is not None
     assert reason_of(lambda: consent(world, app, scopes=("hrss",), days=-1)) == "INVALID_ARGUMENT"
     assert _consent_rows(app) == 0 and audit.size() == 0
+
+
+def test_with_the_audit_log_on_the_log_is_the_replay_memory(world: World) -> None:
+    """One durable trace per accepted request: its entry. A second hub process (a fresh app on the same
+    database, nothing in memory) refuses the same message, and no ``seen_messages`` row was written."""
+    from sqlalchemy import func, select
+
+    from hub.errors import Replayed
+    from hub.policy import remembered_ids
+    from hub.store.models import SeenMessageRow
+
+    first, _ = world.hub()
+    data = world.request(services.HOUSEHOLD_REGISTRATION, registration_query())
+    asyncio.run(first.core.handle(services.HOUSEHOLD_REGISTRATION, data, world.peer))
+    second, mock = world.hub()
+    with pytest.raises(Replayed):
+        asyncio.run(second.core.handle(services.HOUSEHOLD_REGISTRATION, data, world.peer))
+    assert mock.calls == [], "the replay was refused before the member was asked"
+    with first.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(SeenMessageRow)) == 0
+        message_id = open_envelope(Envelope.FromString(data), first.directory).header.message_id
+        assert remembered_ids(session) == {message_id}
+
+
+def test_two_processes_settling_one_request_at_once_log_it_once(world: World) -> None:
+    """Both pass the read check (neither has committed yet); the id is settled under the log's lock."""
+    from hub.errors import Replayed
+
+    first, _ = world.hub()
+    second, _ = world.hub()
+    data = world.request(services.HOUSEHOLD_REGISTRATION, registration_query())
+    opened = [app.core.admit(services.HOUSEHOLD_REGISTRATION, data, world.peer) for app in (first, second)]
+    for app, request in zip((first, second), opened, strict=True):
+        app.core.journal.check_fresh(request)  # both fresh: nothing is committed yet
+    asyncio.run(first.core.journal.settle(opened[0], None, "ok", [PERSON]))
+    with pytest.raises(Replayed):
+        asyncio.run(second.core.journal.settle(opened[1], None, "ok", [PERSON]))
+    audit = first.core.journal.audit
+    assert audit is not None and audit.size() == 1, "the loser wrote nothing"

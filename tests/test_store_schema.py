@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, text
 
-from hub.store import Store, migrate
+from hub.store import Store, make_engine, migrate
 from hub.store.models import Base
 
 
@@ -35,3 +39,53 @@ def test_sqlite_runs_in_wal_mode(store: Store) -> None:
         pytest.skip("WAL is a SQLite setting")
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def _sqlite_layout(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN ('table', 'index')"
+        )
+        return {name: sql.replace('"', "") for name, sql in rows}  # a rebuilt table's name comes back quoted
+
+
+def test_the_lean_sqlite_migration_keeps_every_row_both_ways(tmp_path: Path) -> None:
+    """0009 rebuilds the hot tables (fewer B-trees per append); rows and hashes survive up and down."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    migrate.upgrade(engine, "0008")
+    entry = {c: "x" for c in ("kind", "message_id", "correlation_id", "sender", "recipient", "service", "purpose_code",
+                              "legal_basis", "case_number", "consent_ref", "outcome")}  # fmt: skip
+    times = {"recorded_at": "2025-03-14 08:00:00.000000", "issued_at": "2025-03-14 08:00:00.000000"}
+    hashes = {
+        "payload_sha256": bytes(32),
+        "signatures": b"\0\0\0\0",
+        "subject_tokens": bytes(16),
+        "prev_hash": bytes(32),
+    }
+    with engine.begin() as connection:
+        for seq in range(3):
+            values = {"seq": seq, **entry, **times, **hashes, "entry_hash": bytes([seq]) * 32}
+            connection.execute(text(f"INSERT INTO audit_entries ({', '.join(values)}) VALUES "
+                                    f"({', '.join(':' + k for k in values)})"), values)  # fmt: skip
+            connection.execute(text("INSERT INTO audit_subjects VALUES (:t, :s)"), {"t": bytes(16), "s": seq})
+        connection.execute(text("INSERT INTO seen_messages VALUES ('m-1', 'someone', '2025-03-14 08:05:00.000000')"))
+    before = _sqlite_layout(engine)
+    assert "sqlite_autoindex_audit_entries_1" in before and "WITHOUT ROWID" not in before["audit_subjects"]
+
+    def contents() -> list[object]:
+        with engine.connect() as connection:
+            return [
+                connection.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2")).all()
+                for table in ("audit_entries", "audit_subjects", "seen_messages")
+            ]
+
+    kept = contents()
+    migrate.upgrade(engine)
+    after = _sqlite_layout(engine)
+    assert "sqlite_autoindex_audit_entries_1" not in after  # seq is the rowid now
+    assert "WITHOUT ROWID" in after["audit_subjects"] and "WITHOUT ROWID" in after["seen_messages"]
+    assert {"ix_audit_entries_message_id", "ix_audit_entries_recorded_at", "ix_seen_messages_expires_at"} <= set(after)
+    assert contents() == kept
+    command.downgrade(migrate.alembic_config(engine), "0008")
+    assert _sqlite_layout(engine) == before
+    assert contents() == kept

@@ -31,9 +31,11 @@ from hub.audit._merkle import (
 )
 from hub.audit._models import AuditCheckpointRow, AuditEntryRow, AuditHeadRow, AuditSubjectRow
 from hub.audit._record import (
+    ISSUED_AT,
     TOKEN_SIZE,
     AuditEntry,
     AuditRecord,
+    PreparedRecord,
     decode_entry,
     decode_signatures,
     encode_entry_at,
@@ -43,7 +45,7 @@ from hub.audit._report import AccessEntry
 from hub.audit._tree import NODE_CACHE_LEVEL, StoredTree
 from hub.audit._writer import Head, HeadWriter, split_frontier
 from hub.envelope import SigningKey
-from hub.errors import FailedPrecondition, InvalidArgument, NotFound
+from hub.errors import FailedPrecondition, InvalidArgument, NotFound, Replayed
 from hub.store import Store
 from hub.store._base import utcnow
 
@@ -133,22 +135,41 @@ class AuditLog:
         """Append records in order, in the caller's transaction; returns their sequence numbers."""
         return self.append_on(session.connection(), records)
 
-    def append_on(self, connection: Connection, records: Sequence[AuditRecord]) -> list[int]:
-        """``append_many`` on a Core connection (the group-commit writer's transaction)."""
+    def append_on(
+        self,
+        connection: Connection,
+        records: Sequence[AuditRecord | PreparedRecord],
+        *,
+        new_request: str | None = None,
+    ) -> list[int]:
+        """``append_many`` on a Core connection (the group-commit writer's transaction); the query path passes
+        records already prepared (``prepare_opened``), built and encoded before the log's lock is taken.
+
+        ``new_request``: a message id the log must not hold as a request yet, or ``Replayed`` (nothing is
+        written). Checked under the log's lock, so of two processes appending the same request one wins:
+        the log is then the hub's replay memory (``ReplayGuard.in_audit_log``).
+        """
         if not records:
             return []
+        prepared = [record if isinstance(record, PreparedRecord) else record.prepared for record in records]
         writer = HeadWriter(connection)
         try:
             head = writer.lock()
+            if new_request is not None and writer.logged(new_request):
+                raise Replayed(f"message {new_request} was already accepted", message_id=new_request)
             size, prev_hash, frontier = head.size, head.last_hash, head.frontier
             now = self.clock()
-            stored_now, now_text = writer.sql.time(now), format_time(now).encode()
+            time, stored_now, now_text = writer.sql.time, writer.sql.time(now), format_time(now).encode()
             entries: list[tuple[Any, ...]] = []
             subjects: list[tuple[bytes, int]] = []
             nodes: list[tuple[int, int, bytes]] = []
-            for record in records:
-                current = sha256(encode_entry_at(size, prev_hash, now_text, record)).digest()
-                entries.append(_entry_row(size, stored_now, prev_hash, current, record, writer.sql.time))
+            for record in prepared:
+                current = sha256(encode_entry_at(size, prev_hash, now_text, record.tail)).digest()
+                values = record.values
+                issued_at = time(values[ISSUED_AT])
+                entries.append(
+                    (size, stored_now, *values[:ISSUED_AT], issued_at, *values[ISSUED_AT + 1 :], prev_hash, current)
+                )
                 subjects.extend((token, size) for token in dict.fromkeys(record.subject_tokens))
                 frontier, completed = frontier_append(frontier, size, leaf_hash(current))
                 nodes.extend((level, index, value) for (level, index), value in completed if level >= NODE_CACHE_LEVEL)
@@ -307,34 +328,6 @@ class AuditLog:
         current = self.size(session)
         if not 0 <= tree_size <= current:
             raise InvalidArgument("tree_size", f"must be between 0 and the log's size, {current}")
-
-
-def _entry_row(
-    seq: int, stored_now: Any, prev: bytes, current: bytes, record: AuditRecord, time: Callable[[dt.datetime], Any]
-) -> tuple[Any, ...]:
-    """The values of ``ENTRY_COLUMNS``, ready for the driver."""
-    return (
-        seq,
-        stored_now,
-        record.kind,
-        record.message_id,
-        record.correlation_id,
-        record.sender,
-        record.recipient,
-        record.service,
-        record.purpose_code,
-        record.legal_basis,
-        record.case_number,
-        record.consent_ref,
-        time(record.issued_at),
-        record.payload_sha256,
-        record.encoded_signatures,
-        b"".join(record.subject_tokens),
-        record.outcome,
-        record.payload,
-        prev,
-        current,
-    )
 
 
 def _checkpoint_from_row(row: Row[Any]) -> SignedCheckpoint:

@@ -24,12 +24,13 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.protobuf.message import DecodeError
 
 from hub.envelope import Opened, new_message_id
 from hub.errors import InvalidArgument, Malformed
-from hub.v1.envelope_pb2 import Envelope, Message
+from hub.v1.envelope_pb2 import Envelope, Header, Message
 
 ENTRY_MAGIC = b"hub.audit.entry.v1\n"
 GENESIS_HASH = bytes(32)
@@ -85,23 +86,12 @@ class AuditRecord:
     payload: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not _KIND.match(self.kind):
-            raise InvalidArgument("kind", f"{self.kind!r} is not an audit entry kind")
-        if len(self.message_id) > 64 or len(self.correlation_id) > 64 or len(self.service) > 160:
-            raise InvalidArgument("message_id", "message id, correlation id or service is too long for the log")
-        if len(self.sender) > 120 or len(self.recipient) > 120:
-            raise InvalidArgument("sender", "sender or recipient is too long for the log")
-        if not self.outcome:
-            raise InvalidArgument("outcome", "must be 'ok' or an error reason")
-        if len(self.payload_sha256) != 32:
-            raise InvalidArgument("payload_sha256", "must be a 32-byte SHA-256 digest")
+        _check_fields(self.kind, self.message_id, self.correlation_id, self.sender, self.recipient, self.service,
+                      self.outcome, self.payload_sha256)  # fmt: skip
         if not isinstance(self.subject_tokens, tuple) or not isinstance(self.signatures, tuple):
             object.__setattr__(self, "subject_tokens", tuple(self.subject_tokens))
             object.__setattr__(self, "signatures", tuple(tuple(pair) for pair in self.signatures))
-        for token in self.subject_tokens:
-            if len(token) != TOKEN_SIZE or not isinstance(token, bytes):
-                explanation = f"each subject token is {TOKEN_SIZE} bytes (a keyed token, never an ID number)"
-                raise InvalidArgument("subject_tokens", explanation)
+        _check_tokens(self.subject_tokens)
         if self.payload is not None and hashlib.sha256(self.payload).digest() != self.payload_sha256:
             raise InvalidArgument("payload", "the payload does not hash to payload_sha256")
         if self.issued_at.tzinfo is not dt.UTC:
@@ -113,8 +103,34 @@ class AuditRecord:
         return encode_signatures(self.signatures)
 
     @functools.cached_property
-    def encoded_tail(self) -> bytes:
-        return _encode_tail(self)
+    def prepared(self) -> PreparedRecord:
+        """What an append needs of this record, encoded once."""
+        texts = (
+            self.kind, self.message_id, self.correlation_id, self.sender, self.recipient, self.service,
+            self.purpose_code, self.legal_basis, self.case_number, self.consent_ref,
+        )  # fmt: skip
+        return _prepare(texts, self.issued_at, self.payload_sha256, self.outcome, self.encoded_signatures,
+                        self.subject_tokens, self.payload)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """A record reduced to what an append needs: the canonical bytes after ``recorded_at`` (``tail``) and the
+    stored values of the columns ``kind`` … ``payload``, with ``issued_at`` still a datetime (the writer converts
+    it for its database).
+
+    The query path prepares its records straight from the envelopes' headers (``prepare_opened``,
+    ``prepare_envelope``): two records a query, and building ``AuditRecord`` objects on the way cost more
+    than the append itself. Both roads share ``_prepare``, so they encode identically.
+    """
+
+    tail: bytes
+    values: tuple[Any, ...]
+    subject_tokens: tuple[bytes, ...]
+
+
+#: Index of ``issued_at`` in ``PreparedRecord.values``.
+ISSUED_AT = 10
 
 
 @dataclass(frozen=True)
@@ -144,40 +160,60 @@ def encode_signatures(signatures: Sequence[tuple[str, bytes]]) -> bytes:
 
 def encode_entry(seq: int, prev_hash: bytes, recorded_at: dt.datetime, record: AuditRecord) -> bytes:
     """The version-1 canonical bytes of an entry (see the module docstring); ``entry_hash`` is their SHA-256."""
-    return encode_entry_at(seq, prev_hash, format_time(recorded_at).encode(), record)
+    return encode_entry_at(seq, prev_hash, format_time(recorded_at).encode(), record.prepared.tail)
 
 
-def encode_entry_at(seq: int, prev_hash: bytes, recorded_at: bytes, record: AuditRecord) -> bytes:
+def encode_entry_at(seq: int, prev_hash: bytes, recorded_at: bytes, tail: bytes) -> bytes:
     """``encode_entry`` with the time already formatted (an append formats it once for all its entries)."""
     text = str(seq).encode()
-    return b"".join((ENTRY_MAGIC, _field(text), _field(prev_hash), _field(recorded_at), record.encoded_tail))
+    return b"".join((ENTRY_MAGIC, _field(text), _field(prev_hash), _field(recorded_at), tail))
 
 
-def _encode_tail(record: AuditRecord) -> bytes:
-    """Everything after ``recorded_at``: what the record says, fixed before it has a place in the log."""
-    fields = (
-        record.kind.encode(),
-        record.message_id.encode(),
-        record.correlation_id.encode(),
-        record.sender.encode(),
-        record.recipient.encode(),
-        record.service.encode(),
-        record.purpose_code.encode(),
-        record.legal_basis.encode(),
-        record.case_number.encode(),
-        record.consent_ref.encode(),
-        format_time(record.issued_at).encode(),
-        record.payload_sha256,
-        record.outcome.encode(),
-    )
+def _check_fields(kind: str, message_id: str, correlation_id: str, sender: str, recipient: str, service: str,
+                  outcome: str, payload_sha256: bytes) -> None:  # fmt: skip
+    if not _KIND.match(kind):
+        raise InvalidArgument("kind", f"{kind!r} is not an audit entry kind")
+    if len(message_id) > 64 or len(correlation_id) > 64 or len(service) > 160:
+        raise InvalidArgument("message_id", "message id, correlation id or service is too long for the log")
+    if len(sender) > 120 or len(recipient) > 120:
+        raise InvalidArgument("sender", "sender or recipient is too long for the log")
+    if not outcome:
+        raise InvalidArgument("outcome", "must be 'ok' or an error reason")
+    if len(payload_sha256) != 32:
+        raise InvalidArgument("payload_sha256", "must be a 32-byte SHA-256 digest")
+
+
+def _check_tokens(tokens: tuple[bytes, ...]) -> None:
+    for token in tokens:
+        if len(token) != TOKEN_SIZE or not isinstance(token, bytes):
+            explanation = f"each subject token is {TOKEN_SIZE} bytes (a keyed token, never an ID number)"
+            raise InvalidArgument("subject_tokens", explanation)
+
+
+def _prepare(
+    texts: tuple[str, ...],
+    issued_at: dt.datetime,
+    payload_sha256: bytes,
+    outcome: str,
+    signatures: bytes,
+    subject_tokens: tuple[bytes, ...],
+    payload: bytes | None,
+) -> PreparedRecord:
+    """``texts`` are the ten text fields from ``kind`` to ``consent_ref``; ``signatures`` already encoded."""
     parts = []
-    for value in fields:
+    for value in (
+        *(text.encode() for text in texts),
+        format_time(issued_at).encode(),
+        payload_sha256,
+        outcome.encode(),
+    ):
         parts.append(_U32.pack(len(value)))
         parts.append(value)
-    parts.append(record.encoded_signatures)
-    parts.append(_U32.pack(len(record.subject_tokens)))
-    parts.extend(record.subject_tokens)
-    return b"".join(parts)
+    parts.append(signatures)
+    parts.append(_U32.pack(len(subject_tokens)))
+    parts.extend(subject_tokens)
+    values = (*texts, issued_at, payload_sha256, signatures, b"".join(subject_tokens), outcome, payload)
+    return PreparedRecord(b"".join(parts), values, subject_tokens)
 
 
 def entry_hash(seq: int, prev_hash: bytes, recorded_at: dt.datetime, record: AuditRecord) -> bytes:
@@ -251,6 +287,11 @@ def decode_entry(data: bytes) -> AuditEntry:
 # --- from envelopes -------------------------------------------------------------------------------------
 
 
+def _issued_at(header: Header) -> dt.datetime:
+    issued = header.issued_at
+    return EPOCH + dt.timedelta(seconds=issued.seconds, microseconds=issued.nanos // 1000)
+
+
 def _record_from_message(
     envelope: Envelope,
     message: Message,
@@ -273,7 +314,7 @@ def _record_from_message(
         legal_basis=header.purpose.legal_basis,
         case_number=header.purpose.case_number,
         consent_ref=header.consent_ref,
-        issued_at=EPOCH + dt.timedelta(seconds=header.issued_at.seconds, microseconds=header.issued_at.nanos // 1000),
+        issued_at=_issued_at(header),
         payload_sha256=payload_sha256,
         signatures=tuple((s.keyid, s.sig) for s in envelope.signatures),
         subject_tokens=tuple(subject_tokens),
@@ -302,6 +343,15 @@ def record_from_opened(
     )
 
 
+def _parse_message(payload: bytes) -> Message:
+    message = Message()
+    try:
+        message.ParseFromString(payload)
+    except DecodeError:
+        raise Malformed("the envelope payload is not a hub.v1.Message") from None
+    return message
+
+
 def record_from_envelope(
     envelope: Envelope,
     *,
@@ -314,20 +364,52 @@ def record_from_envelope(
 
     The payload is parsed, not verified: use ``record_from_opened`` for anything that came from outside.
     """
-    message = Message()
-    try:
-        message.ParseFromString(envelope.payload)
-    except DecodeError:
-        raise Malformed("the envelope payload is not a hub.v1.Message") from None
     return _record_from_message(
         envelope,
-        message,
+        _parse_message(envelope.payload),
         hashlib.sha256(envelope.payload).digest(),
         kind=kind,
         subject_tokens=subject_tokens,
         outcome=outcome,
         keep_payload=keep_payload,
     )
+
+
+def _prepare_message(
+    envelope: Envelope,
+    message: Message,
+    payload_sha256: bytes,
+    kind: str,
+    subject_tokens: Iterable[bytes],
+    outcome: str,
+) -> PreparedRecord:
+    header = message.header
+    purpose = header.purpose
+    texts = (
+        kind, header.message_id, header.correlation_id, header.sender, header.recipient, header.service,
+        purpose.code, purpose.legal_basis, purpose.case_number, header.consent_ref,
+    )  # fmt: skip
+    _check_fields(*texts[:6], outcome, payload_sha256)
+    tokens = tuple(subject_tokens)
+    _check_tokens(tokens)
+    signatures = encode_signatures([(s.keyid, s.sig) for s in envelope.signatures])
+    return _prepare(texts, _issued_at(header), payload_sha256, outcome, signatures, tokens, None)
+
+
+def prepare_opened(
+    opened: Opened, *, kind: str, subject_tokens: Iterable[bytes], outcome: str = "ok"
+) -> PreparedRecord:
+    """``record_from_opened(..., keep_payload=False).prepared``, without the record in between (the query path)."""
+    return _prepare_message(opened.envelope, opened.message, opened.payload_sha256, kind, subject_tokens, outcome)
+
+
+def prepare_envelope(
+    envelope: Envelope, *, kind: str, subject_tokens: Iterable[bytes], outcome: str = "ok"
+) -> PreparedRecord:
+    """``record_from_envelope(..., keep_payload=False).prepared``, without the record in between."""
+    payload = envelope.payload
+    return _prepare_message(envelope, _parse_message(payload), hashlib.sha256(payload).digest(), kind, subject_tokens,
+                            outcome)  # fmt: skip
 
 
 # --- hub actions without an envelope ---------------------------------------------------------------------

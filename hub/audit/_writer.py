@@ -24,13 +24,15 @@ from sqlalchemy.engine import Dialect
 from hub.audit._merkle import HASH_SIZE
 from hub.audit._record import GENESIS_HASH
 from hub.errors import FailedPrecondition
-from hub.store._base import UtcDateTime
+from hub.store._base import time_binder
 
 ENTRY_COLUMNS = (
     "seq", "recorded_at", "kind", "message_id", "correlation_id", "sender", "recipient", "service",
     "purpose_code", "legal_basis", "case_number", "consent_ref", "issued_at", "payload_sha256",
     "signatures", "subject_tokens", "outcome", "payload", "prev_hash", "entry_hash",
 )  # fmt: skip
+#: A request the log holds under this message id: with the log on, it is the hub's replay memory.
+LOGGED_REQUEST = "SELECT 1 FROM audit_entries WHERE message_id = {mark} AND kind = 'request'"
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 #: Up to this many values, one statement beats psycopg's pipelined executemany (measured; bench/audit_append.py).
 _ONE_STATEMENT_PARAMETERS = 400
@@ -44,6 +46,7 @@ class Statements:
     insert_entries: str
     insert_subjects: str
     insert_nodes: str
+    logged_request: str
     time: Callable[[dt.datetime], Any]
     #: PostgreSQL: send the inserts and the head update as one statement (one network round trip).
     one_round_trip: bool
@@ -56,7 +59,6 @@ def _statements(dialect: Dialect) -> Statements:
             f"the audit log supports SQLite and PostgreSQL, not {dialect.name}/{dialect.paramstyle}"
         )
     columns = ", ".join(ENTRY_COLUMNS)
-    processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
     head = "size, last_hash, frontier"
     return Statements(
         lock=(
@@ -69,7 +71,8 @@ def _statements(dialect: Dialect) -> Statements:
         insert_entries=f"INSERT INTO audit_entries ({columns}) VALUES ({', '.join([mark] * len(ENTRY_COLUMNS))})",
         insert_subjects=f"INSERT INTO audit_subjects (token, seq) VALUES ({mark}, {mark})",
         insert_nodes=f"INSERT INTO audit_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
-        time=processor if processor is not None else (lambda value: value),
+        logged_request=LOGGED_REQUEST.format(mark=mark),
+        time=time_binder(dialect),
         one_round_trip=dialect.name == "postgresql",
     )
 
@@ -116,6 +119,11 @@ class HeadWriter:
             rows = self.cursor.fetchall()
         size, last_hash, frontier = rows[0]
         return Head(int(size), bytes(last_hash), split_frontier(bytes(frontier)))
+
+    def logged(self, message_id: str) -> bool:
+        """Whether a request is already in the log under ``message_id`` (ask with the head locked)."""
+        self.cursor.execute(self.sql.logged_request, (message_id,))
+        return self.cursor.fetchone() is not None
 
     def write(
         self,

@@ -28,10 +28,15 @@ def new_message_id() -> str:
     return str(uuid_utils.uuid7())
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def timestamp(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(dt.UTC))
-    return stamp
+    """``Timestamp.FromDatetime`` in integer arithmetic (~1 µs instead of ~10; two per message sealed)."""
+    if value.tzinfo is None:  # local time, as FromDatetime takes it
+        value = value.astimezone(dt.UTC)
+    since = value - _EPOCH
+    return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def to_datetime(stamp: Timestamp) -> dt.datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import DateTime, LargeBinary, MetaData
@@ -42,6 +43,32 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
             return None
         assert isinstance(value, dt.datetime)
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    """What ``UtcDateTime`` binds on SQLite (UTC, always with microseconds), in one step instead of three."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UtcDateTime column")
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_BINDERS: dict[tuple[str, str], Callable[[dt.datetime], Any]] = {}
+
+
+def time_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
+    """How a ``UtcDateTime`` column binds a time on ``dialect``, for plain DBAPI statements on hot paths.
+
+    The column type's own processor chain costs ~10 µs a value on SQLite; the audit append binds three
+    times a request. A test holds the shortcut to exactly the type's form.
+    """
+    key = (dialect.name, dialect.driver)
+    if key not in _BINDERS:
+        processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+        if dialect.name == "sqlite":
+            _BINDERS[key] = _sqlite_time
+        else:
+            _BINDERS[key] = processor if processor is not None else (lambda value: value)
+    return _BINDERS[key]
 
 
 #: 16-byte keyed HMAC token of an ID number: joins on it are ~30 % faster than hex text.

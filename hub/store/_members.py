@@ -102,4 +102,7 @@ class SeenMessageRow(Base):
     sender: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_seen_messages_expires_at", "expires_at"),)
+    __table_args__ = (
+        Index("ix_seen_messages_expires_at", "expires_at"),
+        {"sqlite_with_rowid": False},  # SQLite: the key is the table, one B-tree fewer to write per request
+    )

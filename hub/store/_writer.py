@@ -30,6 +30,11 @@ Work = Callable[[Connection], Any]
 
 #: First and longest pause before asking again for a SQLite write lock another process holds (seconds).
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.0002, 0.005
+#: The writer's commits fold the WAL back into the database after this many pages (SQLite's default: 1,000).
+#: A checkpoint writes each page once however often it changed, then syncs twice, with the event loop stopped;
+#: every request dirties the same few pages (the log's head and last leaves), so checkpoints ten times rarer
+#: cost less in all and stall the loop far less often (signed-query p99 ~20 → ~13 ms on the 2-core machine).
+WAL_CHECKPOINT_PAGES = 10_000
 #: After this long without the lock, wait for it inside SQLite (its busy timeout decides what happens then).
 _GIVE_UP_ASKING = 2.0
 
@@ -87,6 +92,7 @@ class GroupCommitWriter:
             raw = connection.connection.driver_connection
             assert raw is not None
             raw.execute("PRAGMA busy_timeout = 0")
+            raw.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             self._kept = connection
         return self._kept
 

@@ -8,8 +8,15 @@ import hashlib
 
 import pytest
 
-from hub.audit import decode_entry, encode_entry, record_from_envelope, record_from_opened
-from hub.audit._record import GENESIS_HASH, entry_hash
+from hub.audit import (
+    decode_entry,
+    encode_entry,
+    prepare_envelope,
+    prepare_opened,
+    record_from_envelope,
+    record_from_opened,
+)
+from hub.audit._record import GENESIS_HASH, encode_entry_at, entry_hash
 from hub.envelope import SigningKey, StaticKeyRing, new_header, open_envelope, seal
 from hub.errors import InvalidArgument, Malformed
 from hub.v1.audit_pb2 import CheckpointRequest
@@ -118,3 +125,28 @@ def test_record_from_envelope_matches_the_opened_record() -> None:
     assert record_from_envelope(opened.envelope, kind="response", subject_tokens=[]) == record_from_opened(
         opened, kind="response", subject_tokens=[]
     )
+
+
+def test_the_query_paths_prepared_records_encode_exactly_as_records_do() -> None:
+    """The fast road (header → prepared) and the record's road must give the same bytes and column values."""
+    key, envelope = _sealed()
+    opened = open_envelope(envelope, StaticKeyRing([key.public]))  # type: ignore[arg-type]
+    tokens = [token(1), token(2)]
+    for kind, outcome in (("request", "ok"), ("response", "MEMBER_UNAVAILABLE")):
+        fast = prepare_opened(opened, kind=kind, subject_tokens=tokens, outcome=outcome)
+        record = record_from_opened(opened, kind=kind, subject_tokens=tokens, outcome=outcome, keep_payload=False)
+        assert fast == record.prepared
+        assert prepare_envelope(opened.envelope, kind=kind, subject_tokens=tokens, outcome=outcome) == fast
+        at = dt.datetime(2025, 1, 31, 8, tzinfo=dt.UTC)
+        assert encode_entry(7, bytes(32), at, record) == encode_entry_at(
+            7, bytes(32), b"2025-01-31T08:00:00.000000Z", fast.tail
+        )
+
+
+def test_the_prepared_road_refuses_what_a_record_refuses() -> None:
+    key, envelope = _sealed()
+    opened = open_envelope(envelope, StaticKeyRing([key.public]))  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="subject token"):
+        prepare_opened(opened, kind="request", subject_tokens=[b"110101199003070011"])
+    with pytest.raises(InvalidArgument, match="kind"):
+        prepare_opened(opened, kind="Request!", subject_tokens=[])

@@ -24,10 +24,10 @@ from .conftest import make_record, token
 def test_the_public_surface_is_deliberate() -> None:
     assert set(hub.audit.__all__) == {
         "DEFAULT_ORIGIN", "KINDS", "AccessEntry", "AuditEntry", "AuditLog", "AuditRecord", "AuditTampered",
-        "ConsistencyProof", "ExportSummary", "InclusionProof", "ProofInvalid", "SignedCheckpoint", "VerifyReport",
+        "ConsistencyProof", "ExportSummary", "InclusionProof", "PreparedRecord", "ProofInvalid", "SignedCheckpoint", "VerifyReport",
         "access_report_record", "access_report_to_proto", "checkpoint_from_proto", "checkpoint_to_proto",
         "consistency_to_proto", "decode_entry", "encode_entry", "export", "inclusion_to_proto", "operator_review_record",
-        "record_from_envelope", "record_from_opened", "render_access_report", "verify_export",
+        "prepare_envelope", "prepare_opened", "record_from_envelope", "record_from_opened", "render_access_report", "verify_export",
     }  # fmt: skip
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed448
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.envelope import (
     SUITES,
@@ -18,6 +21,7 @@ from hub.envelope import (
     register_suite,
     reply_header,
     seal,
+    timestamp,
 )
 from hub.errors import Malformed, SignatureInvalid, TooLarge, UnknownSender
 from hub.v1 import verification_pb2
@@ -140,3 +144,19 @@ def test_a_third_suite_plugs_in_without_touching_callers() -> None:
         assert opened.signers[0].suite.name == "test-ed448"
     finally:
         SUITES.pop("test-ed448")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2025, 3, 14, 8, 0, tzinfo=dt.UTC),
+        dt.datetime(2025, 3, 14, 8, 0, 0, 999999, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.UTC),  # before the epoch: nanos stay positive
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2025, 3, 14, 8, 0, 0, 1),  # naive: local time, as protobuf takes it
+    ],
+)
+def test_timestamps_are_what_protobuf_makes_of_the_datetime(value: dt.datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(value.astimezone(dt.UTC))
+    assert timestamp(value) == expected

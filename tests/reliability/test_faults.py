@@ -39,9 +39,9 @@ from hub.envelope import new_header, seal
 from hub.errors import MemberUnavailable
 from hub.grpc.client import HubClient
 from hub.grpc.status import error_info
+from hub.policy import remembered_ids
 from hub.sandbox import MemberSpec, Sandbox
 from hub.store import open_store
-from hub.store.models import SeenMessageRow
 from hub.v1 import verification_pb2 as v
 from hub.v1.envelope_pb2 import Envelope, Purpose
 from tests.reliability.conftest import uscc
@@ -67,7 +67,7 @@ def recorded(sandbox: Sandbox) -> tuple[set[str], Counter[tuple[str, str]]]:
     store = open_store(sandbox.settings().resolved_database_url)
     try:
         with store.session() as session:
-            seen = set(session.scalars(select(SeenMessageRow.message_id)))
+            seen = remembered_ids(session)
             rows = session.execute(
                 select(AuditEntryRow.correlation_id, AuditEntryRow.kind, func.count()).group_by(
                     AuditEntryRow.correlation_id, AuditEntryRow.kind

@@ -27,8 +27,8 @@ from sqlalchemy.engine import make_url
 from bench.load import message_id_of, verify_audit
 from hub import services
 from hub.audit._models import AuditEntryRow
+from hub.policy import remembered_ids
 from hub.store import Store, make_engine, migrate, normalise_url
-from hub.store.models import SeenMessageRow
 from hub.v1 import verification_pb2 as v
 from tests.reliability.conftest import PERSON, World
 
@@ -172,7 +172,7 @@ async def run_outage(version: str, database_url: str, root: Path) -> OutageRun:
     store = Store(make_engine(database_url))
     try:
         with store.session() as session:
-            run.seen = set(session.scalars(select(SeenMessageRow.message_id)))
+            run.seen = remembered_ids(session)
             rows = session.execute(
                 select(AuditEntryRow.correlation_id, AuditEntryRow.kind, func.count()).group_by(
                     AuditEntryRow.correlation_id, AuditEntryRow.kind
