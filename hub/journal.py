@@ -1,10 +1,11 @@
 """What a handled request leaves behind: its message id (replay memory) and its audit entries.
 
 With the audit log on, the request's entry is its replay memory (no second copy of the id is written);
-without it, the id goes to ``seen_messages``. Everything is written in one transaction, and that transaction is shared with whatever other requests
-are finishing at the same moment (``GroupCommitWriter``): one commit per batch instead of one per
-request is what keeps the audited query path near the speed of bare gRPC. A request's answer is
-released only after its record has committed.
+without it, the id goes to ``seen_messages``. Everything is written in one transaction, and that
+transaction is shared with whatever other requests are finishing at the same moment
+(``GroupCommitWriter``): one commit per batch instead of one per request is what keeps the audited
+query path near the speed of bare gRPC. A request's answer is released only after its record has
+committed.
 
 Message bodies are not kept: they carry raw ID numbers, and the audit trail never holds one. The log
 keeps each body's SHA-256 (covered by the chain), the signatures and the subject tokens, so whoever
@@ -37,6 +38,10 @@ class Journal:
     writer: GroupCommitWriter
     tokenizer: Tokenizer
     audit: AuditLog | None = None
+
+    def __post_init__(self) -> None:
+        if (self.audit is not None) != self.replay.in_audit_log:
+            raise ValueError("the replay guard must read the audit log exactly when there is one")
 
     def check_fresh(self, request: Opened) -> None:
         self.replay.check_fresh(request)
@@ -125,10 +130,6 @@ class Journal:
             records.append(prepare_envelope(answer, kind="response", subject_tokens=tokens))
         audit = self.audit
         await self.writer.submit(lambda connection: audit.append_on(connection, records))
-
-    def __post_init__(self) -> None:
-        if (self.audit is not None) != self.replay.in_audit_log:
-            raise ValueError("the replay guard must read the audit log exactly when there is one")
 
     def close(self) -> None:
         self.writer.close()

@@ -89,20 +89,8 @@ def ensure_matches(session: Session, versions: Mapping[str, Sequence[int]]) -> i
 def forget_matches(session: Session, version: int) -> None:
     """Drop the matches of ``version`` (on either side), e.g. when its tokens are rewritten: the next comparison
     matches it again."""
-    pairs = session.execute(
-        select(_PAIRS.c.version, _PAIRS.c.roster_version).where(
-            or_(_PAIRS.c.version == version, _PAIRS.c.roster_version == version)
-        )
-    ).all()
-    for feed_version, roster_version in pairs:
-        session.execute(
-            delete(ROSTER_MATCHES).where(
-                ROSTER_MATCHES.c.version == feed_version, ROSTER_MATCHES.c.roster_version == roster_version
-            )
-        )
-        session.execute(
-            delete(_PAIRS).where(_PAIRS.c.version == feed_version, _PAIRS.c.roster_version == roster_version)
-        )
+    for table in (ROSTER_MATCHES, _PAIRS):
+        session.execute(delete(table).where(or_(table.c.version == version, table.c.roster_version == version)))
 
 
 def _match(session: Session, pairs: Iterable[Pair]) -> int:

@@ -63,11 +63,8 @@ def time_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
     """
     key = (dialect.name, dialect.driver)
     if key not in _BINDERS:
-        processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
-        if dialect.name == "sqlite":
-            _BINDERS[key] = _sqlite_time
-        else:
-            _BINDERS[key] = processor if processor is not None else (lambda value: value)
+        processor = None if dialect.name == "sqlite" else UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+        _BINDERS[key] = _sqlite_time if dialect.name == "sqlite" else processor or (lambda value: value)
     return _BINDERS[key]
 
 
