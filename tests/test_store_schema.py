@@ -89,3 +89,34 @@ def test_the_lean_sqlite_migration_keeps_every_row_both_ways(tmp_path: Path) -> 
     command.downgrade(migrate.alembic_config(engine), "0008")
     assert _sqlite_layout(engine) == before
     assert contents() == kept
+
+
+def test_the_comparison_reads_migration_copies_certificates_into_the_by_person_table(tmp_path: Path) -> None:
+    """0010 gives stored property versions their certificate numbers in the by-person table, and back."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    migrate.upgrade(engine, "0009")
+    rows = [(1, n, f"冀(2020)不动产权第{n:08d}号") for n in range(3)]
+    with engine.begin() as connection:
+        for version, row, certificate in rows:
+            values = {"version": version, "row_number": row, "region_code": "130629", "property_kind": "residential",
+                      "registered_on": "2020-01-01", "floor_area_cm2": 900_000}  # fmt: skip
+            connection.execute(text("INSERT INTO feed_properties (version, row_number, token, certificate_number, "
+                                    "region_code, property_kind, registered_on, floor_area_cm2) VALUES (:version, "
+                                    ":row_number, :token, :certificate, :region_code, :property_kind, "
+                                    ":registered_on, :floor_area_cm2)"),
+                               {**values, "token": bytes([row]) * 16, "certificate": certificate})  # fmt: skip
+            connection.execute(text("INSERT INTO feed_properties_by_person (version, token, row_number, region_code, "
+                                    "property_kind, registered_on, floor_area_cm2) VALUES (:version, :token, "
+                                    ":row_number, :region_code, :property_kind, :registered_on, :floor_area_cm2)"),
+                               {**values, "token": bytes([row]) * 16})  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        copied = connection.execute(
+            text("SELECT version, row_number, certificate_number FROM feed_properties_by_person ORDER BY row_number")
+        ).all()
+    assert [tuple(row) for row in copied] == rows
+    assert "WITHOUT ROWID" in _sqlite_layout(engine)["feed_properties_by_person"]
+    command.downgrade(migrate.alembic_config(engine), "0009")
+    with engine.connect() as connection:
+        columns = [row[1] for row in connection.exec_driver_sql("PRAGMA table_info(feed_properties_by_person)")]
+    assert "certificate_number" not in columns

@@ -94,6 +94,10 @@ class RecordKind:
     table: str
     fields: tuple[FieldSpec, ...]
     checks: tuple[NotAfter, ...] = ()
+    #: Comparisons count this list's members by household (per-capita income): the by-person table gets an
+    #: index on these columns (the household first, then what the count filters on), so that counting the few
+    #: households a rule may flag reads them alone instead of the whole list.
+    household_index: tuple[str, ...] = ()
 
     @property
     def person(self) -> FieldSpec:
@@ -251,7 +255,8 @@ KINDS: tuple[RecordKind, ...] = (
         "feed_properties",
         (
             _person(),
-            FieldSpec("certificate_number", _TEXT, max_length=64),
+            # Compared: rules count a household's homes by distinct certificate (a home owned jointly counts once).
+            FieldSpec("certificate_number", _TEXT, max_length=64, compared=True),
             _region(),
             _enum("property_kind", pb.PropertyKind.DESCRIPTOR),
             _date("registered_on", not_future=True),
@@ -329,6 +334,7 @@ KINDS: tuple[RecordKind, ...] = (
             _enum("status", vpb.AssistanceStatus.DESCRIPTOR),
         ),
         (NotAfter("since", "until", "until is before since"),),
+        household_index=("household_head_token", "locality", "status", "since", "until"),
     ),
 )
 

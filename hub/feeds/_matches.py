@@ -7,6 +7,10 @@ each current version on the other side — a feed version with the current roste
 current feed — in ``feed_roster_matches``, and the pair in ``feed_roster_pairs``; a comparison then visits only
 the matched persons' rows, through the by-person tables' keys.
 
+Rosters are matched with one another too, to find the persons enrolled more than once (in two localities, in
+two programmes: where duplicate findings start): a pair of roster versions, lower id first, holds the persons on
+both, and a roster version paired with itself the persons it lists more than once.
+
 The matches are a cache, never the only truth: a comparison calls ``ensure_matches`` in its own transaction,
 which matches any pair of the versions it reads that is not yet matched (two versions completing at the same
 moment on PostgreSQL, each blind to the other; a key rotation that rewrote a version's tokens and so forgot its
@@ -20,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, Table, delete, exists, literal, or_, select
+from sqlalchemy import Integer, Select, Table, delete, exists, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,11 +42,24 @@ Pair = tuple[str, int, int]
 def match_select(kind: str, version: int, roster_version: int, *, feed_first: bool) -> Select[Any]:
     """The tokens of persons in both ``version`` (of ``kind``) and ``roster_version``, once each, in token order:
     the rows of ``feed_roster_matches`` for that pair. The side named first is scanned, the other probed by key
-    (``feed_first`` when the feed version is the smaller)."""
+    (``feed_first`` when the feed version is the smaller). A roster version with itself: the persons it lists
+    more than once."""
     _, feed = record_tables(kind_by_code(kind))
     _, roster = record_tables(kind_by_code(ROSTER))
+    if kind == ROSTER and version == roster_version:
+        return (
+            select(
+                literal(version, Integer).label("version"),
+                literal(version, Integer).label("roster_version"),
+                roster.c.token,
+            )
+            .where(roster.c.version == version)
+            .group_by(roster.c.token)
+            .having(func.count() > 1)
+        )
     scanned, probed = ((feed, version), (roster, roster_version))[:: 1 if feed_first else -1]
-    (outer, outer_version), (inner, inner_version) = scanned, probed
+    (outer, outer_version), (probed_table, inner_version) = scanned, probed
+    inner = probed_table.alias("probed")  # two rosters: the same table on both sides
     return (
         select(
             literal(version, Integer).label("version"),
@@ -67,6 +84,8 @@ def match_completed(session: Session, row: FeedVersionRow) -> int:
             .order_by(FeedCurrentRow.kind, FeedCurrentRow.version)
         ).all()
         pairs = [(kind, version, row.id) for kind, version in feeds]
+        rosters = sorted({row.id, *current_versions(session, ROSTER)})
+        pairs += [(ROSTER, min(other, row.id), max(other, row.id)) for other in rosters]
     else:
         pairs = [(row.kind, row.id, roster) for roster in current_versions(session, ROSTER)]
     return _match(session, pairs)
@@ -75,12 +94,13 @@ def match_completed(session: Session, row: FeedVersionRow) -> int:
 def ensure_matches(session: Session, versions: Mapping[str, Sequence[int]]) -> int:
     """Match every pair of a feed version in ``versions`` (kind → version ids) with a roster version in
     ``versions["roster"]`` that is not matched yet; returns how many pairs that took (none, normally)."""
-    rosters = tuple(versions.get(ROSTER, ()))
+    rosters = tuple(sorted(versions.get(ROSTER, ())))
     wanted = [(kind, v, r) for kind, vs in sorted(versions.items()) if kind != ROSTER for v in vs for r in rosters]
+    wanted += [(ROSTER, low, high) for index, low in enumerate(rosters) for high in rosters[index:]]
     if not wanted:
         return 0
     query = select(_PAIRS.c.version, _PAIRS.c.roster_version).where(
-        _PAIRS.c.version.in_({v for _, v, _ in wanted}), _PAIRS.c.roster_version.in_(rosters)
+        _PAIRS.c.version.in_({v for _, v, _ in wanted}), _PAIRS.c.roster_version.in_({r for _, _, r in wanted})
     )
     done = {(feed, roster) for feed, roster in session.execute(query)}
     return _match(session, [pair for pair in wanted if pair[1:] not in done])

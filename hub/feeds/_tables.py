@@ -176,6 +176,12 @@ def _records_table(kind: RecordKind) -> Table:
 
 def _by_person_table(kind: RecordKind) -> Table:
     compared = [s for s in kind.fields[1:] if s.compared]
+    # Covering: the version, the household's columns and the member (the token), no table lookups.
+    indexes = (
+        [Index(f"ix_{kind.by_person_table}_household", "version", *kind.household_index, "token")]
+        if kind.household_index
+        else []
+    )
     return Table(
         kind.by_person_table,
         Base.metadata,
@@ -183,6 +189,7 @@ def _by_person_table(kind: RecordKind) -> Table:
         Column("token", Token, primary_key=True),
         Column("row_number", Integer, primary_key=True, autoincrement=False),
         *(Column(s.column, _column_type(s), nullable=not s.required) for s in compared),
+        *indexes,
         sqlite_with_rowid=False,
         comment=f"compared values of {kind.table}, clustered by person token; complete versions only",
     )

@@ -6,8 +6,10 @@ roster persons in scope (about 5 % of the feed), with the person's household, lo
 Which persons a feed version shares with a roster version was worked out when the later of the two completed
 (``hub.feeds.ROSTER_MATCHES``; the engine matches any pair not yet matched first): the join walks those tokens
 in order and looks each person up in the roster and in the feed's by-person table, both clustered by token, so
-a stage visits the 5 %, not the million. Rules then read their stages: a few GROUP BYs over small tables. Household sizes (for per-capita income) are counted once, only for the households a
-household-level rule may flag; duplicates start from the persons listed more than once.
+a stage visits the 5 %, not the million. Rules then read their stages: a few GROUP BYs over small tables.
+Household sizes (for per-capita income) are counted once, through the roster's household index, only for the
+households a household-level rule may flag; duplicates start from the persons listed more than once, which the
+rosters' matches with one another name.
 
 Each step is a ``Select`` filling a temporary table, so the benchmark can run the very same statements on
 DuckDB. Nothing here executes anything: ``hub.findings._engine`` does.
@@ -165,18 +167,22 @@ class Plan:
         self.hits = _temporary(
             "cmp_hits",
             self.metadata,
-            Column("rule", String(64), primary_key=True),
+            Column("rule", String(64), nullable=False),
             Column("region", String(6)),
             Column("signal", String(12)),
             Column("severity", String(8)),
-            Column("locality", String(6), primary_key=True),
+            Column("locality", String(6), nullable=False),
             Column("programme", String(32)),
-            Column("household", Token, primary_key=True),
+            Column("household", Token, nullable=False),
             Column("person", Token, nullable=True),
-            Column("subject", Token, primary_key=True),
+            Column("subject", Token, nullable=False),
             Column("evidence_key", String(255)),
             Column("evidence", Text),
             Column("due_on", Date),
+            # SQLite keeps the hits in the findings' key order, so the merge reads them as it writes findings,
+            # without sorting. PostgreSQL hashes its joins and inserts in any order: a key would only cost it.
+            PrimaryKeyConstraint("rule", "locality", "household", "subject").ddl_if(dialect="sqlite"),
+            sqlite_with_rowid=False,
         )
         #: Filled by the merge: the hits whose subject was found before (the others are new), narrow so that
         #: classifying a run's hits rewrites none of them.
@@ -368,17 +374,35 @@ class Plan:
             )
             .group_by(roster.c.household_head_token, roster.c.locality)
         )
-        return Step(table, query)
+        # Each flagged household looked up in the roster's household index: PostgreSQL would rather merge the
+        # whole index (a million members) with the few ten thousand households.
+        return Step(table, query, postgresql_settings=("enable_hashjoin = off", "enable_mergejoin = off"))
 
     def _repeated(self) -> Step:
         """Persons enrolled more than once (another programme, another locality): where duplicates start, and
-        the only persons a rule must not count twice."""
-        roster = self.roster
+        the only persons a rule must not count twice. The candidates are the rosters' matches with one another
+        (persons on two versions, or twice on one: ``hub.feeds.ROSTER_MATCHES``), a few thousand; each is looked
+        up in the rosters and kept if enrolled more than once on the day."""
+        roster, matches, rosters = self.roster, ROSTER_MATCHES, self.versions[ROSTER]
         table = _temporary("cmp_repeated", self.metadata, Column("token", Token, primary_key=True))
-        query = select(roster.c.token).where(*self._active(roster)).group_by(roster.c.token).having(func.count() > 1)
-        # Grouped along the by-person key as it comes (a roster version is in token order): hashing a million
-        # tokens to keep the few thousand repeated ones takes PostgreSQL twice as long.
-        return Step(table, query, postgresql_settings=("enable_hashagg = off",))
+        candidates = (
+            select(matches.c.token)
+            .where(matches.c.version.in_(rosters), matches.c.roster_version.in_(rosters))
+            .distinct()
+            .subquery("candidates")
+        )
+        query = (
+            select(roster.c.token)
+            .select_from(
+                ordered_join(
+                    candidates, roster, and_(roster.c.version.in_(rosters), roster.c.token == candidates.c.token)
+                )
+            )
+            .where(*self._active(roster))
+            .group_by(roster.c.token)
+            .having(func.count() > 1)
+        )
+        return Step(table, query, postgresql_settings=("enable_hashjoin = off", "enable_mergejoin = off"))
 
     # --- rules ---------------------------------------------------------------------------------------------
 

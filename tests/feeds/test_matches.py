@@ -7,11 +7,11 @@ from typing import cast
 
 from sqlalchemy import Table, delete, select
 
-from hub.feeds import ROSTER_MATCHES, current_versions, ensure_matches, retokenize
+from hub.feeds import ROSTER_MATCHES, current_versions, ensure_matches, kind_by_code, retokenize
 from hub.feeds._tables import FeedRosterPairRow, FeedVersionRow
 from hub.privacy import FieldCipher, Tokenizer
 from hub.store import Store
-from tests.feeds.conftest import IntakeFactory, meta, person, upload, valid_rows
+from tests.feeds.conftest import OTHER_SUPPLIER, IntakeFactory, meta, person, upload, valid_row, valid_rows
 
 PAIRS = cast(Table, FeedRosterPairRow.__table__)
 LATER = (dt.date(2025, 7, 1), dt.date(2025, 7, 31))
@@ -88,7 +88,7 @@ def test_a_comparison_matches_what_completion_did_not(make_intake: IntakeFactory
         session.execute(delete(ROSTER_MATCHES))
         session.execute(delete(PAIRS))
     assert _matched(store, "deaths", "roster") is None
-    assert _ensure(store) == 1
+    assert _ensure(store) == 2  # the deaths with the roster, and the roster with itself
     assert _matched(store, "deaths", "roster") == {tokenizer.token(person(n)) for n in (4, 5)}
     assert _ensure(store) == 0
 
@@ -104,5 +104,23 @@ def test_a_key_rotation_forgets_the_matches_of_the_versions_it_rewrites(
     tokenizer.rotate()
     retokenize(store, tokenizer, cipher)
     assert _matched(store, "settlements", "roster") is None
-    assert _ensure(store) == 1
+    assert _ensure(store) == 2  # the settlements with the roster, and the roster with itself
     assert _matched(store, "settlements", "roster") == {tokenizer.token(person(n)) for n in (4, 5)}
+
+
+def test_rosters_are_matched_with_one_another_to_name_persons_enrolled_twice(
+    make_intake: IntakeFactory, store: Store
+) -> None:
+    """A roster with itself: the persons it lists more than once; two rosters: the persons on both (lower id
+    first). Duplicate findings start from these."""
+    tokenizer = Tokenizer.generate()
+    intake = make_intake(tokenizer=tokenizer)
+    rows = valid_rows("roster", 5)
+    twice = valid_row(kind_by_code("roster"), 1)
+    twice.programme = rows[2].programme
+    upload(intake, meta("county-a", "roster", 6), [*rows, twice])
+    assert _matched(store, "county-a", "county-a") == {tokenizer.token(person(1))}
+    upload(intake, meta("county-b", "roster", 3, supplier=OTHER_SUPPLIER), valid_rows("roster", 3, start=4))
+    assert _matched(store, "county-a", "county-b") == {tokenizer.token(person(4))}
+    assert _matched(store, "county-b", "county-b") == set()
+    assert _ensure(store) == 0

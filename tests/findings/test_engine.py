@@ -250,6 +250,26 @@ def test_the_comparison_is_set_based(store: Store, intake: FeedIntake) -> None:
     assert statements_for(10, "small") == statements_for(100, "large")
 
 
+def test_household_sizes_are_counted_through_the_household_index(store: Store, dataset: Dataset) -> None:
+    """Per-capita rules count the members of the households they may flag, read from the roster's household
+    index, not by walking the whole roster (SQLite's plan shows it)."""
+    if store.dialect != "sqlite":
+        pytest.skip("the plan is read with SQLite's EXPLAIN QUERY PLAN")
+    plans: list[str] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO cmp_sizes"):
+            plans.extend(row[-1] for row in cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", explain)
+    try:
+        summary = compare(store)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", explain)
+    assert summary.counts["income_over_standard"].new > 0
+    assert any("COVERING INDEX ix_feed_rosters_by_person_household" in step for step in plans), plans
+
+
 @pytest.mark.postgres
 def test_sqlite_and_postgresql_find_the_same(
     tmp_path: Path, sqlite_template: Path, postgres_url: str, tokenizer: Tokenizer, cipher: FieldCipher
