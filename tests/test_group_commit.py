@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 from sqlalchemy import Connection, text
 
-from hub.store import Store
+from hub.errors import StorageUnavailable
+from hub.store import Store, make_engine
 from hub.store._writer import WAL_CHECKPOINT_PAGES, GroupCommitWriter
 
 
@@ -108,3 +109,24 @@ def test_the_sqlite_writer_folds_the_wal_back_rarely(store: Store) -> None:
         writer.close()
         other.close()
     assert WAL_CHECKPOINT_PAGES > frames > 1_500, f"{frames} pages in the WAL"
+
+
+def test_a_server_that_cannot_be_reached_fails_each_unit_and_the_writer_lives_on() -> None:
+    """A client-server database refusing connections (a PostgreSQL restart): every unit fails with the storage
+    error, and later units are still taken, not left waiting behind a writer that stopped."""
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens on port 1
+    writer = GroupCommitWriter(engine)
+
+    async def main() -> list[object]:
+        first = await asyncio.wait_for(
+            asyncio.gather(writer.submit(_remember("a")), writer.submit(_remember("b")), return_exceptions=True),  # type: ignore[arg-type]
+            timeout=20,
+        )
+        later = await asyncio.wait_for(asyncio.gather(writer.submit(_remember("c")), return_exceptions=True), 20)  # type: ignore[arg-type]
+        return [*first, *later]
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        engine.dispose()
+    assert [type(result) for result in results] == [StorageUnavailable] * 3

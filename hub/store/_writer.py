@@ -67,7 +67,13 @@ class GroupCommitWriter:
         """Commit what is pending, batch by batch; on a busy SQLite lock, come back after ``pause`` grows."""
         while self._pending:
             if not self._sqlite:
-                self._commit(self.engine.connect(), self._take())
+                batch = self._take()
+                try:
+                    connection = self.engine.connect()
+                except Exception:  # the server cannot be reached: each unit meets the error alone, and the
+                    self._run_alone(batch)  # writer lives on for the next batch (an escape would stop it for good)
+                    continue
+                self._commit(connection, batch)
                 continue
             blocking = bool(asking_since) and time.monotonic() - asking_since >= _GIVE_UP_ASKING
             try:
