@@ -46,6 +46,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union,
     union_all,
 )
@@ -306,7 +307,7 @@ class Plan:
             matches.c.version.in_(self.versions[kind]),
             matches.c.roster_version.in_(self.versions[ROSTER]),
             *self._roster_conditions(users),
-            *self._feed_conditions(kind, feed, users),
+            *self._feed_conditions(kind, feed, roster.c.locality),
         ]
         query = (
             select(*self._roster_columns(roster), feed.c.version, feed.c.row_number, *values, *looked_up)
@@ -326,13 +327,33 @@ class Plan:
             *self._in_region(roster.c.locality),
         ]
 
-    def _feed_conditions(self, kind: str, feed: FromClause, users: Sequence[AnyRule]) -> list[ColumnElement[bool]]:
+    def _feed_conditions(self, kind: str, feed: FromClause, locality: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        """Records up to the day, and no older than the longest window a rule reading ``kind`` looks back in
+        the person's scope: a region whose rules look further back (half a year of wages, say) does not make
+        the stage carry that much for every other region."""
         date = feed.c[FACTS[kind].date]
-        conditions = [date <= self.as_of]
-        windows = [r.window_months() for r in users]
-        if all(months is not None for months in windows):
-            conditions.append(date >= window_start(self.as_of, max(m or 0 for m in windows)))
-        return conditions
+        windows: list[tuple[Scope, int | None]] = []
+        for scope in dict.fromkeys(scope for scope, _ in self.scoped):
+            months = [rule.window_months() for s, rule in self.scoped if s is scope and kind in self.reads(rule)]
+            if months:
+                windows.append((scope, None if None in months else max(m or 0 for m in months)))
+        starts = {None if months is None else window_start(self.as_of, months) for _, months in windows}
+        if len(starts) == 1:  # one window everywhere (or none): no need to tell the scopes apart
+            (start,) = starts
+            return [date <= self.as_of, *([date >= start] if start is not None else [])]
+        return [
+            date <= self.as_of,
+            or_(
+                *(
+                    and_(
+                        true(),
+                        *self._in_scope(locality, scope),
+                        *([date >= window_start(self.as_of, months)] if months is not None else []),
+                    )
+                    for scope, months in windows
+                )
+            ),
+        ]
 
     def _roster_columns(self, roster: FromClause) -> list[ColumnElement[Any]]:
         assert self.repeated is not None

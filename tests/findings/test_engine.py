@@ -250,6 +250,18 @@ def test_the_comparison_is_set_based(store: Store, intake: FeedIntake) -> None:
     assert statements_for(10, "small") == statements_for(100, "large")
 
 
+def test_a_region_that_looks_further_back_keeps_its_longer_window(store: Store, dataset: Dataset) -> None:
+    """130629 averages wages over six months where the default looks at three: its findings still count six
+    months of records (the wage stage keeps the half year for that county's localities only)."""
+    compare(store)
+    county = [
+        f
+        for f in FindingBook(store, clock=lambda: NOW).find(FindingFilter(limit=1000))
+        if f.rule == "income_over_standard" and f.locality == "130629"
+    ]
+    assert county and all(f.evidence["months"] == 6 and f.evidence["records"] == 6 for f in county)
+
+
 def test_household_sizes_are_counted_through_the_household_index(store: Store, dataset: Dataset) -> None:
     """Per-capita rules count the members of the households they may flag, read from the roster's household
     index, not by walking the whole roster (SQLite's plan shows it)."""
