@@ -100,7 +100,7 @@ def ensure_matches(session: Session, versions: Mapping[str, Sequence[int]]) -> i
     if not wanted:
         return 0
     query = select(_PAIRS.c.version, _PAIRS.c.roster_version).where(
-        _PAIRS.c.version.in_({v for _, v, _ in wanted}), _PAIRS.c.roster_version.in_({r for _, _, r in wanted})
+        _PAIRS.c.version.in_({v for _, v, _ in wanted}), _PAIRS.c.roster_version.in_(rosters)
     )
     done = {(feed, roster) for feed, roster in session.execute(query)}
     return _match(session, [pair for pair in wanted if pair[1:] not in done])
