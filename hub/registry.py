@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.envelope import VerifyingKey
@@ -23,6 +25,7 @@ from hub.store._base import utcnow
 from hub.store.models import CertificateRow, GrantRow, JurisdictionRow, MemberRow, SigningKeyRow
 
 ANY_PURPOSE = "*"
+T = TypeVar("T")
 
 #: Member kinds the hub knows; a member of another kind is refused so typos do not create dead routes.
 KINDS = (
@@ -109,7 +112,8 @@ class Registry:
         keys = [
             _verifying_key(pem, member_id, f"signing_keys[{i}].public_key_pem") for i, pem in enumerate(signing_keys)
         ]
-        with self.store.session() as session:
+
+        def add(session: Session) -> Member:
             row = session.get(MemberRow, member_id)
             if row is None:
                 row = MemberRow(member_id=member_id, uscc=uscc, subsystem=subsystem)
@@ -124,16 +128,31 @@ class Registry:
                 self._add_key(session, member_id, key)
             return Member.from_row(row)
 
+        return self._adding(add)
+
     def set_endpoint(self, member_id: str, endpoint: str) -> None:
         with self.store.session() as session:
             self._row(session, member_id).endpoint = endpoint
 
     def add_signing_key(self, member_id: str, public_key_pem: bytes) -> str:
         key = _verifying_key(public_key_pem, member_id, "public_key_pem")
-        with self.store.session() as session:
+
+        def add(session: Session) -> str:
             self._row(session, member_id)
             self._add_key(session, member_id, key)
-        return key.keyid
+            return key.keyid
+
+        return self._adding(add)
+
+    def _adding(self, add: Callable[[Session], T]) -> T:
+        """Run ``add`` in a transaction of its own, and once more if a concurrent transaction inserted the same
+        row first (hub replicas starting together each register the hub): the second run finds that row."""
+        try:
+            with self.store.session() as session:
+                return add(session)
+        except IntegrityError:
+            with self.store.session() as session:
+                return add(session)
 
     @staticmethod
     def _add_key(session: Session, member_id: str, key: VerifyingKey) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from hub import services
@@ -92,3 +94,36 @@ def test_a_key_cannot_move_between_members(registry: Registry) -> None:
     registry.add_signing_key(DAXING_PS, pem)
     with pytest.raises(FailedPrecondition):
         registry.add_signing_key(RONGCHENG_CA, pem)
+
+
+def _register_together(store: Store, member: str, key: bytes, replicas: int) -> list[BaseException]:
+    """``replicas`` threads add ``member`` and ``key`` at once, as hubs starting together do; their errors."""
+    start = threading.Barrier(replicas)
+    errors: list[BaseException] = []
+
+    def register() -> None:
+        registry = Registry(store)
+        start.wait()
+        try:
+            registry.add_member(member, kind="hub", name="the hub")
+            registry.add_signing_key(member, key)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=register) for _ in range(replicas)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+def test_replicas_starting_together_add_the_same_member_and_key_without_failing(store: Store) -> None:
+    """Hub replicas on one database register the hub and its key at start-up at the same moment: the ones
+    that lose the race find the winner's rows instead of failing to start."""
+    if store.dialect != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database (SQLite serialises its writers)")
+    for round_ in range(5):
+        member = uscc(f"1111011{round_}MB000000{round_}")
+        assert _register_together(store, member, SigningKey.generate().public.pem(), 4) == []
+        assert Registry(store).get(member).kind == "hub"
