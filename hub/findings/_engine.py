@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from hub.feeds import current_versions, ensure_matches
 from hub.findings._models import ACTIVE, EVENTS, FINDINGS, SIGHTINGS, ComparisonRunRow, RunStatus, Status
-from hub.findings._plan import HIT_COLUMNS, Plan
+from hub.findings._plan import HIT_COLUMNS, Plan, Step
 from hub.findings._routing import Bureaus, load_bureaus
 from hub.findings._rules import RuleBook
-from hub.findings._sqltext import ordered_join
+from hub.findings._sqltext import CreateTemporaryAs, ordered_join
 from hub.identifiers import validate_region_prefix
 from hub.store import Store
 from hub.store._base import UtcDateTime, utcnow
@@ -206,10 +206,7 @@ def _run(
         try:
             for done, step in enumerate(steps, 1):
                 with _timed(step.table.name):
-                    columns = list(step.select.selected_columns.keys())
-                    with _settings(connection, step.postgresql_settings):
-                        connection.execute(insert(step.table).from_select(columns, step.select))
-                    _analyze(connection, step.table.name)
+                    _fill(connection, step)
                 report(done, total)
             for done, rule_step in enumerate(rule_steps, len(steps) + 1):
                 with _timed(f"rule {rule_step.rule.code} ({rule_step.scope.prefix or 'default'})"):
@@ -259,14 +256,36 @@ def _begin(session: Session, run_id: int) -> None:
 
 
 def _prepare(connection: Connection, plan: Plan) -> None:
+    tables = plan.tables
     if connection.dialect.name == "sqlite":
-        for table in plan.tables:
+        for table in tables:
             connection.exec_driver_sql(f'DROP TABLE IF EXISTS temp."{table.name}"')
     elif connection.dialect.name == "postgresql":
         for setting in _POSTGRESQL_SETTINGS:
             connection.execute(text(f"SET LOCAL {setting}"))
-    for table in plan.tables:
+        filled = {step.table.name for step in plan.steps}  # created by ``_fill``
+        tables = [table for table in tables if table.name not in filled]
+    for table in tables:
         table.create(connection)
+
+
+def _fill(connection: Connection, step: Step) -> None:
+    """One step's table, filled. On PostgreSQL ``CREATE TABLE AS`` lets the server split the join among its
+    parallel workers (``INSERT … SELECT`` never runs in parallel): the stages' index probes are most of a run,
+    and they take about half as long on two cores. The index is built once the rows are in."""
+    postgresql = connection.dialect.name == "postgresql"
+    with _settings(connection, step.postgresql_settings):
+        if postgresql:
+            connection.execute(CreateTemporaryAs(step.table.name, step.select))
+        else:
+            columns = list(step.select.selected_columns.keys())
+            connection.execute(insert(step.table).from_select(columns, step.select))
+    if postgresql and step.postgresql_index:
+        unique = step.postgresql_index == tuple(column.name for column in step.table.primary_key.columns)
+        indexed = ", ".join(f'"{name}"' for name in step.postgresql_index)
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        connection.execute(text(f'CREATE {kind} "ix_{step.table.name}" ON "{step.table.name}" ({indexed})'))
+    _analyze(connection, step.table.name)
 
 
 @contextmanager

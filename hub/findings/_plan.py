@@ -29,7 +29,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     FromClause,
-    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -99,6 +98,10 @@ def _temporary(name: str, metadata: MetaData, *columns: SchemaItem, **options: A
     return Table(name, metadata, *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP", **options)
 
 
+#: PostgreSQL settings for a step that looks each of a few ten thousand persons up by key.
+_LOOK_UP_BY_KEY = ("enable_hashjoin = off", "enable_mergejoin = off")
+
+
 @dataclass(frozen=True)
 class Step:
     """Fill ``table`` with ``select``."""
@@ -107,6 +110,9 @@ class Step:
     select: Select[Any]
     #: PostgreSQL planner settings for this step alone (``enable_hashagg = off``).
     postgresql_settings: tuple[str, ...] = ()
+    #: PostgreSQL: the columns indexed once the table is filled (``CREATE TABLE AS``: the engine creates it from
+    #: ``select``, not from ``table``'s definition); unique when they are the table's primary key.
+    postgresql_index: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -278,9 +284,9 @@ class Plan:
             *(Column(name, records.c[name].type) for name in distinct),
             # SQLite stores the stage in key order and the rules group along it without sorting. PostgreSQL
             # hashes its groups instead: maintaining that wide key while filling the stage would cost more than
-            # the join that fills it, and a rule only ever looks a person up (an earlier enrolment) by token.
+            # the join that fills it, and a rule only ever looks a person up (an earlier enrolment) by token
+            # (``Step.postgresql_index``).
             PrimaryKeyConstraint(*key).ddl_if(dialect="sqlite"),
-            Index(f"ix_cmp_stage_{kind}_token", "token").ddl_if(dialect="postgresql"),
             sqlite_with_rowid=False,
         )
         matches = ROSTER_MATCHES
@@ -316,7 +322,7 @@ class Plan:
         )
         # PostgreSQL would hash the whole roster to meet a few ten thousand matched persons: looking each one up
         # by key reads a twentieth of it.
-        return Step(table, query, postgresql_settings=("enable_hashjoin = off", "enable_mergejoin = off"))
+        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("token",))
 
     def _roster_conditions(self, users: Sequence[AnyRule]) -> list[ColumnElement[bool]]:
         roster = self.roster
@@ -397,7 +403,7 @@ class Plan:
         )
         # Each flagged household looked up in the roster's household index: PostgreSQL would rather merge the
         # whole index (a million members) with the few ten thousand households.
-        return Step(table, query, postgresql_settings=("enable_hashjoin = off", "enable_mergejoin = off"))
+        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("household", "locality"))
 
     def _repeated(self) -> Step:
         """Persons enrolled more than once (another programme, another locality): where duplicates start, and
@@ -423,7 +429,7 @@ class Plan:
             .group_by(roster.c.token)
             .having(func.count() > 1)
         )
-        return Step(table, query, postgresql_settings=("enable_hashjoin = off", "enable_mergejoin = off"))
+        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("token",))
 
     # --- rules ---------------------------------------------------------------------------------------------
 

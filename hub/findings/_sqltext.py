@@ -12,9 +12,22 @@ import json
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, FromClause, Integer, Join, Numeric, String, case, cast, literal
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Join,
+    Numeric,
+    Select,
+    String,
+    case,
+    cast,
+    literal,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 
 def as_text(value: ColumnElement[Any]) -> ColumnElement[str]:
@@ -81,3 +94,20 @@ def _cross_join(join: OrderedJoin, compiler: SQLCompiler, from_linter: Any = Non
     assert join.onclause is not None
     onclause = join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
     return f"{left} CROSS JOIN {right} ON {onclause}"
+
+
+class CreateTemporaryAs(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE name ON COMMIT DROP AS select`` (PostgreSQL): unlike ``INSERT … SELECT``, which
+    never runs in parallel, its ``SELECT`` may be split among the server's parallel workers."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: Select[Any]) -> None:
+        self.name = name
+        self.select = select
+
+
+@compiles(CreateTemporaryAs, "postgresql")
+def _create_temporary_as(element: CreateTemporaryAs, compiler: SQLCompiler, **kw: Any) -> str:
+    name = compiler.preparer.quote(element.name)
+    return f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {compiler.process(element.select, **kw)}"

@@ -282,6 +282,38 @@ def test_household_sizes_are_counted_through_the_household_index(store: Store, d
     assert any("COVERING INDEX ix_feed_rosters_by_person_household" in step for step in plans), plans
 
 
+def test_postgresql_fills_each_step_with_a_statement_its_parallel_workers_may_run(
+    store: Store, dataset: Dataset
+) -> None:
+    """Each step's table comes from ``CREATE TABLE AS``, whose SELECT PostgreSQL may split among parallel workers
+    (``INSERT … SELECT`` never runs in parallel; at full size the stages then take about half as long on two
+    cores, ``bench/comparison.py``); its index is built once the rows are in."""
+    if store.dialect != "postgresql":
+        pytest.skip("parallel query is PostgreSQL's")
+    statements: list[str] = []
+
+    def collect(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", collect)
+    try:
+        summary = compare(store)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", collect)
+    assert summary.counts["income_over_standard"].new > 0
+    for table in ("cmp_repeated", "cmp_stage_wage", "cmp_stage_property", "cmp_sizes"):
+        filled = [
+            i
+            for i, s in enumerate(statements)
+            if s.startswith(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS SELECT ")
+        ]
+        indexed = [
+            i for i, s in enumerate(statements) if s.startswith("CREATE") and f'INDEX "ix_{table}" ON "{table}"' in s
+        ]
+        assert len(filled) == 1 and len(indexed) == 1 and filled[0] < indexed[0], table
+    assert not [s for s in statements if s.startswith("INSERT INTO cmp_stage") or s.startswith("INSERT INTO cmp_sizes")]
+
+
 @pytest.mark.postgres
 def test_sqlite_and_postgresql_find_the_same(
     tmp_path: Path, sqlite_template: Path, postgres_url: str, tokenizer: Tokenizer, cipher: FieldCipher
