@@ -80,7 +80,7 @@ def test_the_lean_sqlite_migration_keeps_every_row_both_ways(tmp_path: Path) -> 
             ]
 
     kept = contents()
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0010")
     after = _sqlite_layout(engine)
     assert "sqlite_autoindex_audit_entries_1" not in after  # seq is the rowid now
     assert "WITHOUT ROWID" in after["audit_subjects"] and "WITHOUT ROWID" in after["seen_messages"]
@@ -120,3 +120,34 @@ def test_the_comparison_reads_migration_copies_certificates_into_the_by_person_t
     with engine.connect() as connection:
         columns = [row[1] for row in connection.exec_driver_sql("PRAGMA table_info(feed_properties_by_person)")]
     assert "certificate_number" not in columns
+
+
+def test_the_purge_index_covers_only_entries_that_keep_a_body(store: Store) -> None:
+    """0011: the retention purge reads a partial index of the entries with a body; an append without one (every
+    signed query's) adds nothing to it, and the purge still finds what it must null."""
+    import datetime as dt
+
+    from hub.audit import AuditLog
+    from hub.audit._models import AuditEntryRow
+    from tests.audit.conftest import make_record
+
+    log = AuditLog(store, clock=lambda: dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    with store.session() as session:
+        log.append_many(session, [make_record(payload=True), make_record(payload=False), make_record(payload=False)])
+    with store.engine.connect() as connection:
+        if store.dialect == "sqlite":
+            definition = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_entries_bodies'"
+            ).scalar_one()
+            indexed = connection.exec_driver_sql(
+                "SELECT count(*) FROM audit_entries INDEXED BY ix_audit_entries_bodies "
+                "WHERE payload IS NOT NULL AND recorded_at > ''"
+            ).scalar_one()
+            assert indexed == 1
+        else:
+            definition = connection.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_audit_entries_bodies'"
+            ).scalar_one()
+        assert "payload IS NOT NULL" in definition
+        assert "ix_audit_entries_recorded_at" not in {index.name for index in AuditEntryRow.__table__.indexes}
+    assert log.purge_bodies(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store._base import Base, Token, UtcDateTime
@@ -52,7 +52,14 @@ class AuditEntryRow(Base):
 
     __table_args__ = (
         Index("ix_audit_entries_message_id", "message_id"),
-        Index("ix_audit_entries_recorded_at", "recorded_at"),
+        #: The bodies the retention purge looks for, by age: only entries that keep a body (a feed receipt, a
+        #: review), so that the query path's appends, which keep none, write one index page fewer per commit.
+        Index(
+            "ix_audit_entries_bodies",
+            "recorded_at",
+            sqlite_where=text("payload IS NOT NULL"),
+            postgresql_where=text("payload IS NOT NULL"),
+        ),
     )
 
 
