@@ -284,7 +284,8 @@ def _fill(connection: Connection, step: Step) -> None:
         unique = step.postgresql_index == tuple(column.name for column in step.table.primary_key.columns)
         indexed = ", ".join(f'"{name}"' for name in step.postgresql_index)
         kind = "UNIQUE INDEX" if unique else "INDEX"
-        connection.execute(text(f'CREATE {kind} "ix_{step.table.name}" ON "{step.table.name}" ({indexed})'))
+        where = f" WHERE {step.postgresql_index_where}" if step.postgresql_index_where else ""
+        connection.execute(text(f'CREATE {kind} "ix_{step.table.name}" ON "{step.table.name}" ({indexed}){where}'))
     _analyze(connection, step.table.name)
 
 

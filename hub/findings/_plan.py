@@ -113,6 +113,8 @@ class Step:
     #: PostgreSQL: the columns indexed once the table is filled (``CREATE TABLE AS``: the engine creates it from
     #: ``select``, not from ``table``'s definition); unique when they are the table's primary key.
     postgresql_index: tuple[str, ...] = ()
+    #: PostgreSQL: the rows that index holds, when not all (a column of the table that is true for them).
+    postgresql_index_where: str = ""
 
 
 @dataclass(frozen=True)
@@ -284,8 +286,8 @@ class Plan:
             *(Column(name, records.c[name].type) for name in distinct),
             # SQLite stores the stage in key order and the rules group along it without sorting. PostgreSQL
             # hashes its groups instead: maintaining that wide key while filling the stage would cost more than
-            # the join that fills it, and a rule only ever looks a person up (an earlier enrolment) by token
-            # (``Step.postgresql_index``).
+            # the join that fills it, and a rule only ever looks a person up (an earlier enrolment) by token, and
+            # only a person enrolled more than once (``Step.postgresql_index``: a hundredth of the rows).
             PrimaryKeyConstraint(*key).ddl_if(dialect="sqlite"),
             sqlite_with_rowid=False,
         )
@@ -322,7 +324,7 @@ class Plan:
         )
         # PostgreSQL would hash the whole roster to meet a few ten thousand matched persons: looking each one up
         # by key reads a twentieth of it.
-        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("token",))
+        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("token",), postgresql_index_where="repeated")
 
     def _roster_conditions(self, users: Sequence[AnyRule]) -> list[ColumnElement[bool]]:
         roster = self.roster
@@ -451,6 +453,7 @@ class Plan:
         earlier = stage.alias("earlier")
         examined = [stage.c.programme.in_(rule.programmes), stage.c.roster_status.in_(rule.statuses)]
         counted_before = exists().where(
+            earlier.c.repeated,  # as the row's own (the same person): lets PostgreSQL use its index of repeated persons
             earlier.c.token == stage.c.token,
             earlier.c.household == stage.c.household,
             earlier.c.locality == stage.c.locality,
