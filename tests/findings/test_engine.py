@@ -34,6 +34,16 @@ def compare(store: Store, **options: Any) -> Any:
     return run_comparison(store, load_rules(), as_of=AS_OF, clock=lambda: NOW, **options)
 
 
+def compare_watched(store: Store, watch: Any) -> Any:
+    """``compare``, with ``watch`` called before each statement the engine sends (SQLAlchemy's
+    ``before_cursor_execute``)."""
+    event.listen(store.engine, "before_cursor_execute", watch)
+    try:
+        return compare(store)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", watch)
+
+
 def found(store: Store) -> Found:
     result: Found = {}
     for finding in FindingBook(store, clock=lambda: NOW).find(FindingFilter(limit=1000)):
@@ -239,11 +249,7 @@ def test_the_comparison_is_set_based(store: Store, intake: FeedIntake) -> None:
             nonlocal count
             count += 1
 
-        event.listen(store.engine, "before_cursor_execute", counter)
-        try:
-            summary = compare(store)
-        finally:
-            event.remove(store.engine, "before_cursor_execute", counter)
+        summary = compare_watched(store, counter)
         assert summary.counts["member_died"].new == households
         return count
 
@@ -273,11 +279,7 @@ def test_household_sizes_are_counted_through_the_household_index(store: Store, d
         if statement.startswith("INSERT INTO cmp_sizes"):
             plans.extend(row[-1] for row in cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters))
 
-    event.listen(store.engine, "before_cursor_execute", explain)
-    try:
-        summary = compare(store)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", explain)
+    summary = compare_watched(store, explain)
     assert summary.counts["income_over_standard"].new > 0
     assert any("COVERING INDEX ix_feed_rosters_by_person_household" in step for step in plans), plans
 
@@ -295,11 +297,7 @@ def test_postgresql_fills_each_step_with_a_statement_its_parallel_workers_may_ru
     def collect(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         statements.append(" ".join(statement.split()))
 
-    event.listen(store.engine, "before_cursor_execute", collect)
-    try:
-        summary = compare(store)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", collect)
+    summary = compare_watched(store, collect)
     assert summary.counts["income_over_standard"].new > 0
     for table in ("cmp_repeated", "cmp_stage_wage", "cmp_stage_property", "cmp_sizes"):
         filled = [
