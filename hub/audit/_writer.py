@@ -8,7 +8,9 @@ column type's own bind processor, so what is stored is exactly what the ORM read
 
 The head row is locked first: on PostgreSQL with ``SELECT … FOR UPDATE`` (held until the caller's
 transaction ends); on SQLite with a no-op ``UPDATE … RETURNING``, since writing takes the database
-write lock, whereas a read would not stop another connection from appending in between.
+write lock, whereas a read would not stop another connection from appending in between. Inside the
+group-commit writer's transaction, which took SQLite's write lock before its first statement
+(``WRITE_LOCK_HELD``), a plain read of the head is enough, and costs a third of the update.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hub.audit._merkle import HASH_SIZE
 from hub.audit._record import GENESIS_HASH
 from hub.errors import FailedPrecondition
 from hub.store._base import time_binder
+from hub.store._writer import WRITE_LOCK_HELD
 
 ENTRY_COLUMNS = (
     "seq", "recorded_at", "kind", "message_id", "correlation_id", "sender", "recipient", "service",
@@ -41,6 +44,8 @@ _ONE_STATEMENT_PARAMETERS = 400
 @dataclass(frozen=True)
 class Statements:
     lock: str
+    #: Reads the head where the transaction already holds the database's write lock (SQLite).
+    read_locked: str
     create_head: str
     set_head: str
     insert_entries: str
@@ -63,6 +68,11 @@ def _statements(dialect: Dialect) -> Statements:
     return Statements(
         lock=(
             f"UPDATE audit_head SET size = size WHERE id = 1 RETURNING {head}"
+            if dialect.name == "sqlite"
+            else f"SELECT {head} FROM audit_head WHERE id = 1 FOR UPDATE"
+        ),
+        read_locked=(
+            f"SELECT {head} FROM audit_head WHERE id = 1"
             if dialect.name == "sqlite"
             else f"SELECT {head} FROM audit_head WHERE id = 1 FOR UPDATE"
         ),
@@ -105,17 +115,18 @@ class HeadWriter:
     def __init__(self, connection: Connection) -> None:
         self.sql = statements(connection)
         self.cursor = connection.connection.cursor()
+        self._lock = self.sql.read_locked if connection.info.get(WRITE_LOCK_HELD) else self.sql.lock
 
     def close(self) -> None:
         self.cursor.close()
 
     def lock(self) -> Head:
         """Lock the head row, creating it on the very first append, and read it."""
-        self.cursor.execute(self.sql.lock)
+        self.cursor.execute(self._lock)
         rows = self.cursor.fetchall()
         if not rows:  # two first appends at once: one inserts, the other does nothing; both then lock
             self.cursor.execute(self.sql.create_head, (GENESIS_HASH, b""))
-            self.cursor.execute(self.sql.lock)
+            self.cursor.execute(self._lock)
             rows = self.cursor.fetchall()
         size, last_hash, frontier = rows[0]
         return Head(int(size), bytes(last_hash), split_frontier(bytes(frontier)))

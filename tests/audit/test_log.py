@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select
 
 from hub.audit import AuditLog, AuditTampered, ProofInvalid, access_report_record
 from hub.audit._merkle import (
@@ -22,7 +23,8 @@ from hub.audit._record import GENESIS_HASH, entry_hash
 from hub.config import AuditSettings
 from hub.envelope import SigningKey
 from hub.errors import FailedPrecondition, InvalidArgument, NotFound, SignatureInvalid
-from hub.store import Store
+from hub.store import Store, make_engine
+from hub.store._writer import WRITE_LOCK_HELD, GroupCommitWriter
 
 from .conftest import RecordFactory, make_record, token
 
@@ -239,6 +241,66 @@ def test_concurrent_appends_stay_gap_free_and_chained(store: Store, audit_log: A
         assert entry.prev_hash == prev
         prev = entry.entry_hash
     assert audit_log.checkpoint().root_hash == merkle_root(stored_leaves(store))
+
+
+def test_appends_in_the_group_commit_writers_of_two_processes_stay_gap_free(store: Store, hub_key: SigningKey) -> None:
+    """Two hub processes (two engines, each with its writer) append at once. On SQLite each writer's batch holds
+    the write lock from its first statement, so the head is read plainly (traced below) and yet no append
+    lands between another's read and write."""
+    engines = [store.engine, make_engine(store.engine.url.render_as_string(hide_password=False))]
+    traced: list[str] = []
+    errors: list[BaseException] = []
+
+    def process(index: int) -> None:
+        writer = GroupCommitWriter(engines[index])
+        log = AuditLog(Store(engines[index]), hub_key)
+
+        def unit(n: int) -> object:
+            def work(connection: Connection) -> list[int]:
+                raw = connection.connection.driver_connection
+                if index == 0 and store.dialect == "sqlite":
+                    raw.set_trace_callback(traced.append)  # type: ignore[union-attr]
+                try:
+                    return log.append_on(connection, [make_record(n), make_record(n + 1)])
+                finally:
+                    if index == 0 and store.dialect == "sqlite":
+                        raw.set_trace_callback(None)  # type: ignore[union-attr]
+
+            return work
+
+        async def main() -> None:
+            for batch in range(20):
+                units = [unit(10_000 * index + 100 * batch + 2 * i) for i in range(3)]
+                await asyncio.gather(*(writer.submit(work) for work in units))  # type: ignore[arg-type]
+
+        try:
+            asyncio.run(main())
+            assert writer.batches >= 20
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            writer.close()
+
+    workers = [threading.Thread(target=process, args=(i,)) for i in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    engines[1].dispose()
+    assert errors == []
+    if store.dialect == "sqlite":
+        assert "SELECT size, last_hash, frontier FROM audit_head WHERE id = 1" in traced
+        assert not [s for s in traced if s.startswith("UPDATE audit_head SET size = size")]
+    expected = 2 * 20 * 3 * 2
+    log = AuditLog(store, hub_key)
+    assert log.size() == expected
+    prev = GENESIS_HASH
+    for seq in range(expected):
+        entry = log.entry(seq)
+        assert entry.prev_hash == prev, f"entry {seq} does not chain to the one before"
+        prev = entry.entry_hash
+    with store.engine.connect() as connection:
+        assert WRITE_LOCK_HELD not in connection.info, "the mark does not outlive the writer's transaction"
 
 
 def test_times_are_stored_as_the_orm_stores_them_even_on_a_whole_second(store: Store, hub_key: SigningKey) -> None:
