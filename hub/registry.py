@@ -62,14 +62,15 @@ class Member:
 
     @classmethod
     def from_row(cls, row: MemberRow) -> Member:
-        return cls(
-            member_id=row.member_id,
-            kind=row.kind,
-            name=row.name,
-            endpoint=row.endpoint,
-            jurisdictions=tuple(sorted(j.prefix for j in row.jurisdictions)),
-            revoked=row.revoked_at is not None,
-        )
+        prefixes = (j.prefix for j in row.jurisdictions)
+        return cls.of(row.member_id, row.kind, row.name, row.endpoint, prefixes, row.revoked_at)
+
+    @classmethod
+    def of(
+        cls, member_id: str, kind: str, name: str, endpoint: str, prefixes: Iterable[str], revoked_at: object
+    ) -> Member:
+        """From the stored columns (``revoked_at`` set: revoked), as a row object or a snapshot's plain rows give them."""
+        return cls(member_id, kind, name, endpoint, tuple(sorted(prefixes)), revoked=revoked_at is not None)
 
 
 def _split_member_id(member_id: str) -> tuple[str, str]:
@@ -257,14 +258,7 @@ class Registry:
             for member_id, prefix in session.execute(select(JurisdictionRow.member_id, JurisdictionRow.prefix)):
                 prefixes.setdefault(member_id, []).append(prefix)
             members = {
-                member_id: Member(
-                    member_id=member_id,
-                    kind=kind,
-                    name=name,
-                    endpoint=endpoint,
-                    jurisdictions=tuple(sorted(prefixes.get(member_id, ()))),
-                    revoked=revoked_at is not None,
-                )
+                member_id: Member.of(member_id, kind, name, endpoint, prefixes.get(member_id, ()), revoked_at)
                 for member_id, kind, name, endpoint, revoked_at in session.execute(
                     select(
                         MemberRow.member_id, MemberRow.kind, MemberRow.name, MemberRow.endpoint, MemberRow.revoked_at
@@ -278,8 +272,9 @@ class Registry:
                     SigningKeyRow.keyid, SigningKeyRow.member_id, SigningKeyRow.public_key_pem, SigningKeyRow.revoked_at
                 )
             ):
-                cached = (keyid, bytes(pem), member_id)
-                key = self._parsed[cached] = parsed.get(cached) or VerifyingKey.from_pem(cached[1], owner=member_id)
+                pem = bytes(pem)
+                key = parsed.get((keyid, pem, member_id)) or VerifyingKey.from_pem(pem, owner=member_id)
+                self._parsed[keyid, pem, member_id] = key
                 keys[keyid] = (key, revoked_at is not None or members[member_id].revoked)
             certificates = {
                 fingerprint: (member_id, revoked_at is not None or members[member_id].revoked)
@@ -415,7 +410,8 @@ class Directory:
             log.warning("the member directory could not be refreshed", exc_info=True)
             snapshot = None
         with self._lock:
-            if snapshot is not None and generation == self._generation:
+            # Not if this process invalidated the directory meanwhile, nor over a snapshot read after this one.
+            if snapshot is not None and generation == self._generation and started > self._loaded_at:
                 self._snapshot, self._loaded_at = snapshot, started
             self._refreshing = False
 

@@ -44,7 +44,8 @@ _ONE_STATEMENT_PARAMETERS = 400
 @dataclass(frozen=True)
 class Statements:
     lock: str
-    #: Reads the head where the transaction already holds the database's write lock (SQLite).
+    #: Reads the head where the transaction already holds the database's write lock (``WRITE_LOCK_HELD``, which
+    #: only the SQLite path of the group-commit writer sets).
     read_locked: str
     create_head: str
     set_head: str
@@ -65,17 +66,14 @@ def _statements(dialect: Dialect) -> Statements:
         )
     columns = ", ".join(ENTRY_COLUMNS)
     head = "size, last_hash, frontier"
+    read_head = f"SELECT {head} FROM audit_head WHERE id = 1"
     return Statements(
         lock=(
             f"UPDATE audit_head SET size = size WHERE id = 1 RETURNING {head}"
             if dialect.name == "sqlite"
-            else f"SELECT {head} FROM audit_head WHERE id = 1 FOR UPDATE"
+            else f"{read_head} FOR UPDATE"
         ),
-        read_locked=(
-            f"SELECT {head} FROM audit_head WHERE id = 1"
-            if dialect.name == "sqlite"
-            else f"SELECT {head} FROM audit_head WHERE id = 1 FOR UPDATE"
-        ),
+        read_locked=read_head,
         create_head=f"INSERT INTO audit_head (id, {head}) VALUES (1, 0, {mark}, {mark}) ON CONFLICT DO NOTHING",
         set_head=f"UPDATE audit_head SET size = {mark}, last_hash = {mark}, frontier = {mark} WHERE id = 1",
         insert_entries=f"INSERT INTO audit_entries ({columns}) VALUES ({', '.join([mark] * len(ENTRY_COLUMNS))})",
