@@ -151,3 +151,34 @@ def test_the_purge_index_covers_only_entries_that_keep_a_body(store: Store) -> N
         assert "payload IS NOT NULL" in definition
         assert "ix_audit_entries_recorded_at" not in {index.name for index in AuditEntryRow.__table__.indexes}
     assert log.purge_bodies(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) == 1
+
+
+_CODES = {"rule": "C", "locality": "C", "evidence_key": "C", "status": "C", "bureau": "C"}
+
+
+def _collations(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT column_name, collation_name FROM information_schema.columns "
+                "WHERE table_name = 'findings' AND collation_name IS NOT NULL"
+            )
+        ).all()
+    return {name: collation for name, collation in rows}
+
+
+def test_the_findings_codes_compare_bytes_on_postgresql_both_ways(store: Store) -> None:
+    """0012: the findings' key and the bureaus' list compare their codes byte by byte (no ``strcoll`` per index
+    key), in the migrated schema and in the model's; down again, the database's default returns; the session's
+    database ends at head whatever happens."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite compares bytes already and knows no collation named C")
+    assert _collations(store.engine) == _CODES
+    columns = Base.metadata.tables["findings"].columns
+    assert {name: columns[name].type.dialect_impl(store.engine.dialect).collation for name in _CODES} == _CODES
+    try:
+        command.downgrade(migrate.alembic_config(store.engine), "0011")
+        assert _collations(store.engine) == {}
+    finally:
+        migrate.upgrade(store.engine)
+    assert _collations(store.engine) == _CODES

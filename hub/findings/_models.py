@@ -16,7 +16,7 @@ from typing import cast
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Table, Text, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from hub.store._base import Base, Token, UtcDateTime, utcnow
+from hub.store._base import Base, Code, Token, UtcDateTime, utcnow
 
 
 class Status(StrEnum):
@@ -78,13 +78,13 @@ class FindingRow(Base):
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    rule: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(Code(64))
     #: Prefix of the rule file that applied ("" for the default).
     region: Mapped[str] = mapped_column(String(6))
     signal: Mapped[str] = mapped_column(String(12))
     severity: Mapped[str] = mapped_column(String(8))
     #: GB/T 2260 code of the paying bureau's area, from the roster.
-    locality: Mapped[str] = mapped_column(String(6))
+    locality: Mapped[str] = mapped_column(Code(6))
     programme: Mapped[str] = mapped_column(String(32))
     #: Token of the household head (the roster's household key).
     household: Mapped[bytes] = mapped_column(Token)
@@ -93,11 +93,11 @@ class FindingRow(Base):
     #: The person's or (household rules) the household's token.
     subject: Mapped[bytes] = mapped_column(Token)
     #: The values compared, as text: equal keys mean the same evidence.
-    evidence_key: Mapped[str] = mapped_column(String(255))
+    evidence_key: Mapped[str] = mapped_column(Code(255))
     evidence: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=Status.OPEN.value)
+    status: Mapped[str] = mapped_column(Code(16), default=Status.OPEN.value)
     #: Member id of the civil-affairs bureau whose jurisdiction holds ``locality`` (longest prefix).
-    bureau: Mapped[str | None] = mapped_column(String(64), default=None)
+    bureau: Mapped[str | None] = mapped_column(Code(64), default=None)
     due_on: Mapped[dt.date] = mapped_column(Date)
     raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     first_run: Mapped[int] = mapped_column(Integer)

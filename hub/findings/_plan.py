@@ -69,7 +69,7 @@ from hub.findings._rules import (
     ThresholdRule,
 )
 from hub.findings._sqltext import as_text, joined, json_text, ordered_join
-from hub.store._base import Token
+from hub.store._base import Code, Token
 
 _FEED_KEYS = ("version", "token", "row_number")
 #: What identifies an enrolment in a stage (household, locality and programme go with the roster row; keeping
@@ -176,16 +176,16 @@ class Plan:
         self.hits = _temporary(
             "cmp_hits",
             self.metadata,
-            Column("rule", String(64), nullable=False),
+            Column("rule", Code(64), nullable=False),
             Column("region", String(6)),
             Column("signal", String(12)),
             Column("severity", String(8)),
-            Column("locality", String(6), nullable=False),
+            Column("locality", Code(6), nullable=False),
             Column("programme", String(32)),
             Column("household", Token, nullable=False),
             Column("person", Token, nullable=True),
             Column("subject", Token, nullable=False),
-            Column("evidence_key", String(255)),
+            Column("evidence_key", Code(255)),
             Column("evidence", Text),
             Column("due_on", Date),
             # SQLite keeps the hits in the findings' key order, so the merge reads them as it writes findings,
@@ -198,8 +198,8 @@ class Plan:
         self.matched = _temporary(
             "cmp_matched",
             self.metadata,
-            Column("rule", String(64), nullable=False),
-            Column("locality", String(6), nullable=False),
+            Column("rule", Code(64), nullable=False),
+            Column("locality", Code(6), nullable=False),
             Column("household", Token, nullable=False),
             Column("subject", Token, nullable=False),
             #: reopened, updated or unchanged.
@@ -215,8 +215,8 @@ class Plan:
         self.bureaus = _temporary(
             "cmp_bureaus",
             self.metadata,
-            Column("locality", String(6), primary_key=True),
-            Column("bureau", String(64), nullable=True),
+            Column("locality", Code(6), primary_key=True),
+            Column("bureau", Code(64), nullable=True),
         )
 
     # --- what the engine runs ------------------------------------------------------------------------------

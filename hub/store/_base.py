@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import DateTime, LargeBinary, MetaData
+from sqlalchemy import DateTime, LargeBinary, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -70,6 +70,17 @@ def time_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
 
 #: 16-byte keyed HMAC token of an ID number: joins on it are ~30 % faster than hex text.
 Token = LargeBinary(16)
+
+
+def Code(length: int) -> String:
+    """A code compared byte by byte (rule codes, GB/T 2260 areas, statuses, member ids, evidence keys).
+
+    They are ASCII identifiers, so the locale orders them no differently; but a database created with a
+    locale (``C.UTF-8`` here) compares every key of an index on them through ``strcoll``. Writing a
+    comparison's 141 k findings spent about 0.5 s of 1.8 s in those comparisons on PostgreSQL. SQLite
+    compares bytes already (and knows no collation named "C").
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def utcnow() -> dt.datetime:

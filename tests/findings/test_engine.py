@@ -312,6 +312,25 @@ def test_postgresql_fills_each_step_with_a_statement_its_parallel_workers_may_ru
     assert not [s for s in statements if s.startswith("INSERT INTO cmp_stage") or s.startswith("INSERT INTO cmp_sizes")]
 
 
+def test_postgresql_hashes_the_rerun_match_instead_of_sorting_it(store: Store, dataset: Dataset) -> None:
+    """The match groups each hit with its subject's earlier findings. PostgreSQL estimates the four-column join
+    at one row and would sort the groups; on a re-run every hit is in one (0.23 s of 0.62 s at full size)."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite walks the hits' key in order: there is nothing to sort")
+    compare(store)
+    plans: list[str] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO cmp_matched"):
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plans.extend(row[0] for row in cursor.fetchall())
+
+    again = compare_watched(store, explain)
+    assert again.total("unchanged") > 0
+    assert any("HashAggregate" in line for line in plans), plans
+    assert not any("Sort" in line for line in plans), plans
+
+
 @pytest.mark.postgres
 def test_sqlite_and_postgresql_find_the_same(
     tmp_path: Path, sqlite_template: Path, postgres_url: str, tokenizer: Tokenizer, cipher: FieldCipher
