@@ -486,9 +486,7 @@ def duckdb_seconds(tables: list[TableData], versions: dict[str, int]) -> tuple[f
     for rule_step in plan.rule_steps:
         mark = time.perf_counter()
         connection.execute(f"INSERT INTO cmp_hits ({', '.join(HIT_COLUMNS)}) {sql(rule_step.select)}")
-        log.debug(
-            "duckdb rule %s (%s): %.3f s", rule_step.rule.code, rule_step.scope.prefix, time.perf_counter() - mark
-        )
+        log.debug("duckdb %s: %.3f s", rule_step.label, time.perf_counter() - mark)
     seconds = time.perf_counter() - started
     hits = connection.execute("SELECT count(*) FROM cmp_hits").fetchone()
     connection.close()

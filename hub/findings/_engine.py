@@ -212,7 +212,7 @@ def _run(
                     _fill(connection, step)
                 report(done, total)
             for done, rule_step in enumerate(rule_steps, len(steps) + 1):
-                with _timed(f"rule {rule_step.rule.code} ({rule_step.scope.prefix or 'default'})"):
+                with _timed(rule_step.label):
                     connection.execute(insert(plan.hits).from_select(list(HIT_COLUMNS), rule_step.select))
                 report(done, total)
             _analyze(connection, plan.hits.name)

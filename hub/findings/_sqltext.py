@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -43,18 +44,35 @@ def _json_value(value: ColumnElement[Any]) -> ColumnElement[str]:
     return case((value.is_(None), literal("null", String)), else_=shown)
 
 
+def json_constant(value: Any) -> str:
+    """A Python value as the evidence writes it."""
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class JsonFragment:
+    """A value the statement picks among texts already written as JSON (a figure that differs by region)."""
+
+    text: ColumnElement[str]
+
+
 def json_text(*pairs: tuple[str, Any]) -> ColumnElement[str]:
-    """A JSON object whose values are SQL expressions (numbers, dates, text) or Python constants."""
+    """A JSON object whose values are SQL expressions (numbers, dates, text), ``JsonFragment``s or Python
+    constants."""
     pieces: list[ColumnElement[str]] = []
     text = "{"
     for index, (key, value) in enumerate(pairs):
         text += ("," if index else "") + json.dumps(key, ensure_ascii=False) + ":"
-        if isinstance(value, ColumnElement):
+        if isinstance(value, JsonFragment):
+            pieces.append(literal(text, String))
+            pieces.append(value.text)
+            text = ""
+        elif isinstance(value, ColumnElement):
             pieces.append(literal(text, String))
             pieces.append(_json_value(value))
             text = ""
         else:
-            text += json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+            text += json_constant(value)
     pieces.append(literal(text + "}", String))
     return reduce(lambda left, right: left + right, pieces)
 

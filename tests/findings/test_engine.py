@@ -21,6 +21,7 @@ from hub.findings import (
     run_comparison,
 )
 from hub.findings._models import ComparisonRunRow, FindingEventRow, FindingRow
+from hub.findings._rules import RuleBook, packaged_rules_dir
 from hub.privacy import FieldCipher, Tokenizer
 from hub.registry import Registry
 from hub.store import Store, make_engine
@@ -136,7 +137,9 @@ def test_evidence_names_feed_version_records_and_values(store: Store, dataset: D
     compare(store)
     findings = {f.rule: f for f in FindingBook(store).find(FindingFilter(limit=1000))}
     income = FindingBook(store).find(FindingFilter(rules=("income_over_standard",)))
-    pension_household = next(f for f in income if "pension" in f.evidence["feeds"] and f.evidence["records"] == 6)
+    pension_household = next(
+        f for f in income if f.locality == "110105" and "pension" in f.evidence["feeds"] and f.evidence["records"] == 6
+    )
     evidence = pension_household.evidence
     assert evidence["feeds"] == ["wage", "pension"] and evidence["total_fen"] == 390_000
     assert evidence["household_size"] == 2 and evidence["measured_fen"] == 65_000 and evidence["above_fen"] == 62_800
@@ -310,6 +313,54 @@ def test_postgresql_fills_each_step_with_a_statement_its_parallel_workers_may_ru
         ]
         assert len(filled) == 1 and len(indexed) == 1 and filled[0] < indexed[0], table
     assert not [s for s in statements if s.startswith("INSERT INTO cmp_stage") or s.startswith("INSERT INTO cmp_sizes")]
+
+
+def _rule_statements(store: Store, rules: RuleBook) -> tuple[Any, list[str]]:
+    statements: list[str] = []
+
+    def collect(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO cmp_hits"):
+            statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", collect)
+    try:
+        summary = run_comparison(store, rules, as_of=AS_OF, clock=lambda: NOW)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", collect)
+    return summary, statements
+
+
+def test_a_rule_is_one_statement_for_the_regions_that_change_only_its_figures(store: Store, dataset: Dataset) -> None:
+    """The county file changes figures (its standard, a window, a bound): each rule runs once for both regions,
+    and each row takes the figures of the region governing its locality, in its conditions and its evidence."""
+    rules = load_rules()
+    summary, statements = _rule_statements(store, rules)
+    assert len(statements) == len(rules.region("").rules) == len(summary.counts)
+    income = {
+        f.locality: f.evidence
+        for f in FindingBook(store, clock=lambda: NOW).find(FindingFilter(limit=1000))
+        if f.rule == "income_over_standard"
+    }
+    figures = ("region", "standard_fen", "above_fen", "months", "window")
+    assert [income["130629"][name] for name in figures] == ["130629", 70_000, 70_000, 6, ["2025-01-01", "2025-06-30"]]
+    assert [income["110105"][name] for name in figures] == ["", 62_800, 62_800, 3, ["2025-04-01", "2025-06-30"]]
+
+
+def test_a_region_that_changes_what_a_rule_examines_gets_a_statement_of_its_own(
+    store: Store, dataset: Dataset, tmp_path: Path
+) -> None:
+    """Programmes are not a figure: a county that examines only 低保边缘 households for medical spending runs
+    that rule apart, and its 低保 household is no longer flagged while the default's findings stand."""
+    shutil.copy(packaged_rules_dir() / "130629.toml", tmp_path / "130629.toml")
+    with (tmp_path / "130629.toml").open("a", encoding="utf-8") as county:
+        county.write('programmes = ["dibao_edge"]\n')  # appended to the file's last table: medical_spending
+    rules = load_rules(tmp_path)
+    assert rules.region("130629").rule("medical_spending").programmes == ("dibao_edge",)
+    summary, statements = _rule_statements(store, rules)
+    assert len(statements) == len(rules.region("").rules) + 1
+    found_now = found(store)["medical_spending"]
+    assert {locality for locality, _, _ in found_now} == {"110105"}
+    assert summary.counts["medical_spending"].new == len(found_now) > 0
 
 
 def test_postgresql_hashes_the_rerun_match_instead_of_sorting_it(store: Store, dataset: Dataset) -> None:
