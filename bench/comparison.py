@@ -32,6 +32,7 @@ import argparse
 import datetime as dt
 import logging
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -54,6 +55,7 @@ from hub.findings import ComparisonSummary, load_rules, run_comparison
 from hub.findings._engine import DEFAULT_DUE_DAYS, china_today
 from hub.findings._facts import ROSTER
 from hub.findings._plan import HIT_COLUMNS, Plan
+from hub.findings._rules import RuleBook, packaged_rules_dir
 from hub.store import Store, normalise_url, open_store
 
 if TYPE_CHECKING:
@@ -462,13 +464,12 @@ def database(pg_url: str | None, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def duckdb_seconds(tables: list[TableData], versions: dict[str, int]) -> tuple[float, int]:
+def duckdb_seconds(tables: list[TableData], versions: dict[str, int], rules: RuleBook) -> tuple[float, int]:
     """The plan's statements, compiled from the same Core objects, on DuckDB with the same rows."""
     import duckdb
 
     connection = duckdb.connect()
     load_duckdb(connection, tables, versions)
-    rules = load_rules()
     due_on = {
         r.code: china_today(dt.datetime.now(dt.UTC)) + dt.timedelta(days=DEFAULT_DUE_DAYS)
         for s in rules.scopes()
@@ -570,7 +571,7 @@ class Measured:
     again_phases: Mapping[str, float]
 
 
-def measure_store(url: str, tables: list[TableData]) -> tuple[Measured, dict[str, int]]:
+def measure_store(url: str, tables: list[TableData], rules: RuleBook) -> tuple[Measured, dict[str, int]]:
     """Load the rows into the database at ``url``; time the comparison and its idempotent re-run."""
     store = open_store(url)
     try:
@@ -582,7 +583,6 @@ def measure_store(url: str, tables: list[TableData]) -> tuple[Measured, dict[str
             f"loaded into {store.dialect} in {loaded:.1f} s, of which matching with the roster at completion "
             f"{sum(matching.values()):.2f} s ({large})"
         )
-        rules = load_rules()
         with profiled() as first_phases:
             first = run_comparison(store, rules, as_of=AS_OF)
         with profiled() as again_phases:
@@ -617,20 +617,38 @@ FULL_SIZE_PERSONS = 1_000_000
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-def measure(persons: int, records: int, share: float, pg_url: str | None, profile: bool = False) -> None:
+def with_county_files(directory: Path, count: int) -> RuleBook:
+    """The packaged rules plus ``count`` county files that each set their own 低保标准 (for counties with no one
+    in the generated rosters): what a province's files cost a run whose rows they do not govern."""
+    shutil.copytree(packaged_rules_dir(), directory)
+    for index in range(count):
+        prefix = f"1202{index:02d}" if index < 100 else f"12{index:04d}"
+        (directory / f"{prefix}.toml").write_text(
+            f'region = "{prefix}"\nname = "county {index}"\n\n[standard]\ndibao_monthly_fen = {71_000 + index * 10}\n',
+            encoding="utf-8",
+        )
+    return load_rules(directory)
+
+
+def measure(
+    persons: int, records: int, share: float, pg_url: str | None, profile: bool = False, county_files: int = 0
+) -> None:
     started = time.perf_counter()
     tables = generate(persons, records, share)
     print(f"generated {sum(t.rows for t in tables):,} rows in {time.perf_counter() - started:.1f} s")
     runs: list[Measured] = []
     with tempfile.TemporaryDirectory() as tmp:
+        rules = with_county_files(Path(tmp) / "rules", county_files) if county_files else load_rules()
+        if county_files:
+            print(f"rule files: the packaged ones and {county_files} more counties")
         with database(None, Path(tmp)) as url:
-            measured, versions = measure_store(url, tables)
+            measured, versions = measure_store(url, tables, rules)
             runs.append(measured)
         if pg_url:
             with database(pg_url, Path(tmp)) as url:
-                runs.append(measure_store(url, tables)[0])
+                runs.append(measure_store(url, tables, rules)[0])
     with profiled() as duck_phases:
-        duck, duck_hits = duckdb_seconds(tables, versions)
+        duck, duck_hits = duckdb_seconds(tables, versions, rules)
     print()
     print(f"{'':34}" + "".join(f"{NAMES[m.dialect]:>12}" for m in runs) + f"{'DuckDB':>12}")
     print(
@@ -663,11 +681,17 @@ def main() -> None:
     parser.add_argument("--pg", help="PostgreSQL URL (a private database is created on its server)")
     parser.add_argument("-v", "--verbose", action="store_true", help="time each statement of the comparison")
     parser.add_argument("--profile", action="store_true", help="seconds per phase of each run, side by side")
+    parser.add_argument(
+        "--county-files",
+        type=int,
+        default=0,
+        help="county rule files added to the packaged ones (each its own 低保标准)",
+    )
     args = parser.parse_args()
     if args.verbose:
         logging.basicConfig(format="    %(message)s")
         logging.getLogger("hub.findings").setLevel(logging.DEBUG)
-    measure(args.persons, args.records, args.share, args.pg, args.profile)
+    measure(args.persons, args.records, args.share, args.pg, args.profile, args.county_files)
 
 
 if __name__ == "__main__":
