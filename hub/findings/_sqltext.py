@@ -63,13 +63,9 @@ def json_text(*pairs: tuple[str, Any]) -> ColumnElement[str]:
     text = "{"
     for index, (key, value) in enumerate(pairs):
         text += ("," if index else "") + json.dumps(key, ensure_ascii=False) + ":"
-        if isinstance(value, JsonFragment):
+        if isinstance(value, JsonFragment | ColumnElement):
             pieces.append(literal(text, String))
-            pieces.append(value.text)
-            text = ""
-        elif isinstance(value, ColumnElement):
-            pieces.append(literal(text, String))
-            pieces.append(_json_value(value))
+            pieces.append(value.text if isinstance(value, JsonFragment) else _json_value(value))
             text = ""
         else:
             text += json_constant(value)
