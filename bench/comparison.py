@@ -470,12 +470,10 @@ def duckdb_seconds(tables: list[TableData], versions: dict[str, int], rules: Rul
 
     connection = duckdb.connect()
     load_duckdb(connection, tables, versions)
-    due_on = {
-        r.code: china_today(dt.datetime.now(dt.UTC)) + dt.timedelta(days=DEFAULT_DUE_DAYS)
-        for s in rules.scopes()
-        for r in s.rules.rules
-    }
-    plan = Plan(rules, as_of=AS_OF, versions={k: (v,) for k, v in versions.items()}, due_on=due_on)
+    today = china_today(dt.datetime.now(dt.UTC))
+    plan = Plan(
+        rules, as_of=AS_OF, versions={k: (v,) for k, v in versions.items()}, today=today, due_days=DEFAULT_DUE_DAYS
+    )
     sql = _sql
     log = logging.getLogger("hub.findings.duckdb")
     started = time.perf_counter()

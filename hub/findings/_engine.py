@@ -189,18 +189,7 @@ def _run(
         with _timed("roster matches"):
             # Matched when the versions completed, normally; otherwise now (see hub.feeds._matches).
             ensure_matches(session, versions)
-        due_on = {
-            rule.code: today + dt.timedelta(days=rule.due_days or due_days)
-            for scope in rules.scopes(region)
-            for rule in scope.rules.rules
-        }
-        plan = Plan(
-            rules,
-            as_of=as_of,
-            versions=versions,
-            due_on=due_on,
-            region=region or None,
-        )
+        plan = Plan(rules, as_of=as_of, versions=versions, today=today, due_days=due_days, region=region or None)
         steps = plan.steps
         rule_steps = plan.rule_steps
         total = len(steps) + len(rule_steps) + 1

@@ -131,27 +131,17 @@ class RuleStep:
 
 
 #: Fields of a rule that a region's file may change without changing the rule's statement: the figures,
-#: which each row takes from the region governing its locality. ``title`` and ``due_days`` never reach SQL.
-_FIGURES: dict[type, tuple[str, ...]] = {
-    ThresholdRule: ("signal", "severity", "months", "above", "at_most"),
-    CountRule: ("signal", "severity", "at_least", "within_months"),
-    ExistenceRule: ("signal", "severity", "within_months"),
-    DuplicateRule: ("signal", "severity"),
-}
-_NOT_IN_SQL = ("title", "due_days")
+#: which each row takes from the region governing its locality (the title never reaches SQL).
+_FIGURES = ("title", "signal", "severity", "due_days", "months", "above", "at_most", "at_least", "within_months")
+#: Figures whose absence is a condition less (no upper bound, no window), not another value.
+_CONDITIONS = ("at_most", "within_months")
 
 
 def _statement_key(rule: AnyRule) -> tuple[Any, ...]:
     """What two regions' versions of a rule must share to run as one statement: all but the figures, and
-    which optional figures they state (a bound or a window present in one and absent in the other is a
-    condition more, not another figure)."""
-    figures = _FIGURES[type(rule)]
-    shape = tuple(
-        (field.name, getattr(rule, field.name))
-        for field in fields(rule)
-        if field.name not in figures and field.name not in _NOT_IN_SQL
-    )
-    return (type(rule), shape, tuple(getattr(rule, name) is None for name in figures))
+    which of the optional conditions they state."""
+    shape = tuple((field.name, getattr(rule, field.name)) for field in fields(rule) if field.name not in _FIGURES)
+    return (type(rule), shape, tuple(getattr(rule, name, None) is None for name in _CONDITIONS))
 
 
 @dataclass(frozen=True)
@@ -243,13 +233,15 @@ class Plan:
         *,
         as_of: dt.date,
         versions: Mapping[str, Sequence[int]],
-        due_on: Mapping[str, dt.date],
+        today: dt.date,
+        due_days: int,
         region: str | None = None,
     ) -> None:
         self.as_of = as_of
         self.region = region or ""
         self.versions = {kind: tuple(v) for kind, v in versions.items()}
-        self.due_on = due_on
+        #: A finding is due ``due_days`` after ``today`` (China's date), unless its region's rule says otherwise.
+        self.today, self.due_days = today, due_days
         self.metadata = MetaData()
         self.roster = roster_table()
         scoped = [(scope, rule) for scope in book.scopes(region) for rule in scope.rules.rules]
@@ -382,6 +374,9 @@ class Plan:
         return JsonFragment(
             self._figure(fold, locality, lambda scope, rule: json_constant(figure(scope, rule)), String)
         )
+
+    def _due_on(self, scope: Scope, rule: AnyRule) -> dt.date:
+        return self.today + dt.timedelta(days=rule.due_days or self.due_days)
 
     def _users(self, kind: str) -> list[AnyRule]:
         return [rule for _, rule in self.scoped if kind in self.reads(rule)]
@@ -656,7 +651,7 @@ class Plan:
             subject.label("subject"),
             evidence_key.label("evidence_key"),
             evidence.label("evidence"),
-            literal(self.due_on[rule.code], Date).label("due_on"),
+            self._figure(fold, locality, self._due_on, Date).label("due_on"),
         ]
 
     def _common_evidence(self, fold: Fold, locality: ColumnElement[str], kinds: Sequence[str]) -> list[tuple[str, Any]]:

@@ -119,6 +119,19 @@ def test_a_finding_is_open_and_due_in_the_configured_days(store: Store, dataset:
     assert {f.due_on for f in findings if f.rule != "member_died"} == {dt.date(2025, 7, 11)}
 
 
+def test_a_county_that_gives_a_rule_more_days_gives_them_to_its_own_findings(
+    store: Store, dataset: Dataset, tmp_path: Path
+) -> None:
+    """``due_days`` in a county file is the county's: its findings of that rule are due later, the others' not."""
+    shutil.copy(packaged_rules_dir() / "130629.toml", tmp_path / "130629.toml")
+    with (tmp_path / "130629.toml").open("a", encoding="utf-8") as county:
+        county.write("due_days = 30\n")  # appended to the file's last table: medical_spending
+    run_comparison(store, load_rules(tmp_path), as_of=AS_OF, clock=lambda: NOW, due_days=10)
+    medical = FindingBook(store).find(FindingFilter(rules=("medical_spending",)))
+    due = {f.locality: f.due_on for f in medical}
+    assert due == {"130629": dt.date(2025, 7, 31), "110105": dt.date(2025, 7, 11)}
+
+
 def _default_document() -> dict[str, Any]:
     import tomllib
 
