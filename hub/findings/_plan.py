@@ -366,14 +366,14 @@ class Plan:
         """``condition(figure)`` with the figure of the region governing each row's locality."""
         return by_region([(scope.prefix, figure(scope, rule)) for scope, rule in fold.variants], locality, condition)
 
-    def _json_figure(self, fold: Fold, locality: ColumnElement[str], figure: Figure) -> Any:
+    @staticmethod
+    def _json_figure(fold: Fold, locality: ColumnElement[str], figure: Figure) -> Any:
         """``figure`` for the evidence: the value itself where the regions agree."""
         values = [figure(scope, rule) for scope, rule in fold.variants]
-        if all(json_constant(value) == json_constant(values[0]) for value in values):
+        texts = [(scope.prefix, json_constant(value)) for (scope, _), value in zip(fold.variants, values, strict=True)]
+        if len({text for _, text in texts}) == 1:
             return values[0]
-        return JsonFragment(
-            self._figure(fold, locality, lambda scope, rule: json_constant(figure(scope, rule)), String)
-        )
+        return JsonFragment(by_region(texts, locality, lambda text: literal(text, String)))
 
     def _due_on(self, scope: Scope, rule: AnyRule) -> dt.date:
         return self.today + dt.timedelta(days=rule.due_days or self.due_days)
