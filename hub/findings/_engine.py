@@ -181,7 +181,7 @@ def _run(
 ) -> ComparisonSummary:
     today = china_today(now)
     bureaus = load_bureaus(store)
-    with store.session() as session:
+    with store.large_write() as session:
         _begin(session, run_id)
         connection = session.connection()
         kinds = sorted({"roster", *(k for s in rules.scopes(region) for r in s.rules.rules for k in r.kinds())})

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import migrate
+from hub.store._checkpoint import WalFolder
 from hub.store._engine import make_engine, normalise_url, sqlite_url
 
 __all__ = ["Store", "make_engine", "normalise_url", "open_store", "sqlite_url"]
@@ -22,6 +23,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._wal = WalFolder(engine) if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -31,6 +33,22 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any error."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def large_write(self) -> Iterator[Session]:
+        """``session()`` for a transaction that writes many pages (a comparison run's findings): on SQLite its
+        commit does not wait for the WAL to be folded back into the database file (``hub.store._checkpoint``)."""
+        if self._wal is None:
+            with self.session() as session:
+                yield session
+            return
+        with (
+            self.engine.connect() as connection,
+            self._wal.deferring(connection),
+            Session(bind=connection, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
@@ -53,6 +71,8 @@ class Store:
             session.flush()
 
     def dispose(self) -> None:
+        if self._wal is not None:
+            self._wal.join()
         self.engine.dispose()
 
 

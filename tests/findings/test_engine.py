@@ -25,6 +25,7 @@ from hub.findings._rules import RuleBook, packaged_rules_dir
 from hub.privacy import FieldCipher, Tokenizer
 from hub.registry import Registry
 from hub.store import Store, make_engine
+from hub.store._checkpoint import WalFolder
 from tests.findings.conftest import AS_OF, BUREAU_OF, NOW, Q2, World, register_bureaus
 from tests.findings.dataset import Dataset, build
 
@@ -97,6 +98,17 @@ def test_a_rerun_raises_nothing_twice(store: Store, dataset: Dataset) -> None:
         runs = session.scalars(select(ComparisonRunRow).order_by(ComparisonRunRow.id)).all()
         assert [r.status for r in runs] == ["complete", "complete"]
         assert runs[0].rules_digest == runs[1].rules_digest
+
+
+def test_the_run_commits_its_findings_without_waiting_for_sqlites_wal_to_be_folded(
+    store: Store, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folds: list[WalFolder] = []
+    monkeypatch.setattr(WalFolder, "fold_soon", lambda self: folds.append(self))
+    summary = compare(store)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(FindingRow)) == summary.total("new") > 0
+    assert len(folds) == (1 if store.dialect == "sqlite" else 0)
 
 
 def test_a_rerun_notes_itself_on_what_it_found_again(store: Store, dataset: Dataset) -> None:
