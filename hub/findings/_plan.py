@@ -99,8 +99,10 @@ def _temporary(name: str, metadata: MetaData, *columns: SchemaItem, **options: A
     return Table(name, metadata, *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP", **options)
 
 
-#: PostgreSQL settings for a step that looks each of a few ten thousand persons up by key.
-_LOOK_UP_BY_KEY = ("enable_hashjoin = off", "enable_mergejoin = off")
+#: PostgreSQL settings for a step that looks each of a few ten thousand persons up by key, in the order its joins
+#: are written (``ordered_join``, as on SQLite): misjudging how many records a person has, the planner would read a
+#: small feed's records first and look the roster up once a record (a year of monthly pensions: twelve times).
+_LOOK_UP_BY_KEY = ("enable_hashjoin = off", "enable_mergejoin = off", "join_collapse_limit = 1")
 
 
 @dataclass(frozen=True)

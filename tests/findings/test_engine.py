@@ -340,6 +340,44 @@ def test_postgresql_fills_each_step_with_a_statement_its_parallel_workers_may_ru
     assert not [s for s in statements if s.startswith("INSERT INTO cmp_stage") or s.startswith("INSERT INTO cmp_sizes")]
 
 
+def _relations_in_join_order(plan: dict[str, Any]) -> list[str]:
+    """The tables a plan reads, outermost loop first (each node's children left to right)."""
+    own = [plan["Relation Name"]] if "Relation Name" in plan else []
+    return own + [name for child in plan.get("Plans", []) for name in _relations_in_join_order(child)]
+
+
+def test_postgresql_looks_each_matched_person_up_in_the_roster_before_reading_their_records(
+    store: Store, dataset: Dataset
+) -> None:
+    """A stage walks the matched persons, looks each one up in the roster (whose conditions drop most), then
+    reads the records of those left. Misjudging how many records a person has, PostgreSQL would otherwise
+    read the records first and look the roster up once a record: twelve times as often for a year of monthly
+    pensions (0.18 instead of 0.09 s at full size), so the stage keeps the join order it is written in."""
+    if store.dialect != "postgresql":
+        pytest.skip("the join order is PostgreSQL's planner's choice")
+    orders: dict[str, list[str]] = {}
+    limits: set[str] = set()
+
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        head = "CREATE TEMPORARY TABLE cmp_stage_"
+        if statement.startswith(head):
+            select_part = statement.partition(" AS ")[2]
+            plan = cursor.connection.execute("EXPLAIN (FORMAT JSON) " + select_part, parameters).fetchone()[0]
+            orders[statement[len(head) :].split()[0]] = _relations_in_join_order(plan[0]["Plan"])
+            # At this size the planner's estimates are right anyway: what holds the order at full size is this.
+            limits.add(cursor.connection.execute("SHOW join_collapse_limit").fetchone()[0])
+
+    summary = compare_watched(store, explain)
+    assert summary.counts["state_salaried"].new > 0
+    assert {"pension", "wage", "death"} <= set(orders)
+    assert limits == {"1"}
+    for kind, order in orders.items():
+        tables = [name for name in order if name.startswith("feed_") and name != "feed_rosters_by_person"]
+        assert order.index("feed_roster_matches") < order.index("feed_rosters_by_person"), (kind, order)
+        feed = next(name for name in tables if name != "feed_roster_matches")
+        assert order.index("feed_rosters_by_person") < order.index(feed), (kind, order)
+
+
 def _rule_statements(store: Store, rules: RuleBook) -> tuple[Any, list[str]]:
     statements: list[str] = []
 
