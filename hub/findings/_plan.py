@@ -590,20 +590,23 @@ class Plan:
         return stage, conditions
 
     def _per_enrolment(self, fold: Fold, kind: str, where: Filters, amount: str | None = None) -> Select[Any]:
-        """One row per enrolment: its records' count, dates, keys (and amounts). The stage is keyed by
-        enrolment, so this streams without sorting."""
+        """One row per enrolment: its records' count and keys, and either the sum of their ``amount`` or their
+        first and latest dates (an existence rule's evidence; a sum's rule never reads them, and on SQLite the
+        two aggregates would cost as much as the grouping itself). The stage is keyed by enrolment, so this
+        streams without sorting."""
         stage, conditions = self._records_of(fold, kind, where)
         dated = stage.c[FACTS[kind].date]
         keys = [stage.c[name] for name, _ in _ENROLMENT_KEY]
-        sums = [cast(func.sum(stage.c[amount]), BigInteger).label("total")] if amount else []
+        if amount:
+            measured = [cast(func.sum(stage.c[amount]), BigInteger).label("total")]
+        else:
+            measured = [func.min(dated).label("first"), func.max(dated).label("latest")]
         return (
             select(
                 *keys,
                 func.count().label("records"),
-                func.min(dated).label("first"),
-                func.max(dated).label("latest"),
                 self._record_keys(stage).label("record_keys"),
-                *sums,
+                *measured,
             )
             .where(*conditions)
             .group_by(*keys)
