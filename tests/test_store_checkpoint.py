@@ -73,6 +73,19 @@ def test_a_large_write_commits_into_the_wal_and_a_fold_brings_it_back(
     assert path.stat().st_size > before + ROWS * 4000
 
 
+def _folding() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint"]
+
+
+def test_the_background_fold_can_be_waited_for(sqlite_store: tuple[Store, Path]) -> None:
+    store, path = sqlite_store
+    with store.large_write() as session:
+        _fill(session)
+    store.wait_for_checkpoints()
+    assert not _folding()
+    assert path.stat().st_size > ROWS * 4000
+
+
 def test_the_background_fold_is_over_once_the_store_is_disposed(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
     store = open_store(f"sqlite:///{path}")
@@ -81,7 +94,7 @@ def test_the_background_fold_is_over_once_the_store_is_disposed(tmp_path: Path) 
     with store.large_write() as session:
         _fill(session)
     store.dispose()
-    assert not [t for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint"]
+    assert not _folding()
     assert path.stat().st_size > ROWS * 4000
 
 
@@ -103,7 +116,7 @@ def test_a_large_write_in_memory_has_no_wal_to_fold() -> None:
             _fill(session)
         with store.session() as session:
             assert session.execute(text("SELECT count(*) FROM scratch")).scalar_one() == ROWS
-        assert not [t for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint"]
+        assert not _folding()
     finally:
         store.dispose()
 

@@ -70,9 +70,13 @@ class Store:
             yield session
             session.flush()
 
-    def dispose(self) -> None:
+    def wait_for_checkpoints(self) -> None:
+        """Return once the WAL checkpoints that large writes left to the background are done."""
         if self._wal is not None:
             self._wal.join()
+
+    def dispose(self) -> None:
+        self.wait_for_checkpoints()
         self.engine.dispose()
 
 
