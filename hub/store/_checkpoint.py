@@ -47,7 +47,10 @@ class WalFolder:
         try:
             yield
         finally:
-            raw.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+            try:
+                raw.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+            except Exception:  # a connection that cannot take it back must not return to the pool without it
+                connection.invalidate()
         self.fold_soon()
 
     def fold_soon(self) -> None:
