@@ -34,13 +34,6 @@ BUSY_TIMEOUT_MS = 10_000
 RETRY_AFTER = 1.0
 
 
-#: PostgreSQL: each session's buffers for temporary tables. A comparison's stages are tens of MB at a million
-#: persons; with the default 8 MB they are written out while filled and read back by every rule that scans them
-#: (~10 % of a run). Taken only as a session uses them, and settable only before its first temporary table: so
-#: at connect (a URL that sets ``options`` itself keeps its own).
-POSTGRESQL_SESSION_OPTIONS = "-c temp_buffers=256MB"
-
-
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'hub.db').resolve()}"
 
@@ -179,8 +172,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        if "options" not in parsed.query:
-            kwargs.setdefault("connect_args", {"options": POSTGRESQL_SESSION_OPTIONS})
         engine = create_engine(url, **kwargs)
     event.listen(engine, "handle_error", _translate)
     return engine

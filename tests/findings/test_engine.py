@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.pool import StaticPool
 
 from hub.feeds import FeedIntake
 from hub.findings import (
@@ -376,6 +377,45 @@ def test_postgresql_looks_each_matched_person_up_in_the_roster_before_reading_th
         assert order.index("feed_roster_matches") < order.index("feed_rosters_by_person"), (kind, order)
         feed = next(name for name in tables if name != "feed_roster_matches")
         assert order.index("feed_rosters_by_person") < order.index(feed), (kind, order)
+
+
+def _temp_buffers_while_staging(store: Store) -> tuple[Any, set[str]]:
+    seen: set[str] = set()
+
+    def show(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("CREATE TEMPORARY TABLE cmp_stage_"):
+            seen.add(cursor.connection.execute("SHOW temp_buffers").fetchone()[0])
+
+    return compare_watched(store, show), seen
+
+
+def test_postgresql_keeps_the_stages_in_the_sessions_own_buffers(store: Store, dataset: Dataset) -> None:
+    """256 MB for temporary tables: in the default 8 MB, the stages of a million-person run were written out
+    while filled and read back by every rule."""
+    if store.dialect != "postgresql":
+        pytest.skip("temp_buffers is PostgreSQL's")
+    summary, seen = _temp_buffers_while_staging(store)
+    assert summary.counts["income_over_standard"].new > 0
+    assert seen == {"256MB"}
+
+
+def test_a_postgresql_session_past_its_first_temporary_table_runs_in_the_buffers_it_has(
+    database_url: str, dataset: Dataset
+) -> None:
+    """The setting is fixed at a session's first temporary table: a pooled connection that had one already is
+    refused it, and the run goes on in what that session has (the refusal is inside a savepoint)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("temp_buffers is PostgreSQL's")
+    store = Store(make_engine(database_url, poolclass=StaticPool))
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(text("CREATE TEMPORARY TABLE used_before (n integer)"))
+            connection.execute(text("INSERT INTO used_before VALUES (1)"))
+        summary, seen = _temp_buffers_while_staging(store)
+        assert summary.counts["income_over_standard"].new > 0
+        assert seen == {"8MB"}
+    finally:
+        store.dispose()
 
 
 def _rule_statements(store: Store, rules: RuleBook) -> tuple[Any, list[str]]:
