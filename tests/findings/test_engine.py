@@ -373,9 +373,10 @@ def test_postgresql_looks_each_matched_person_up_in_the_roster_before_reading_th
     assert {"pension", "wage", "death"} <= set(orders)
     assert limits == {"1"}
     for kind, order in orders.items():
-        tables = [name for name in order if name.startswith("feed_") and name != "feed_rosters_by_person"]
         assert order.index("feed_roster_matches") < order.index("feed_rosters_by_person"), (kind, order)
-        feed = next(name for name in tables if name != "feed_roster_matches")
+        feed = next(
+            n for n in order if n.startswith("feed_") and n not in ("feed_roster_matches", "feed_rosters_by_person")
+        )
         assert order.index("feed_rosters_by_person") < order.index(feed), (kind, order)
 
 
