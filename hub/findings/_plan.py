@@ -520,8 +520,13 @@ class Plan:
             .group_by(roster.c.household_head_token, roster.c.locality)
         )
         # Each flagged household looked up in the roster's household index: PostgreSQL would rather merge the
-        # whole index (a million members) with the few ten thousand households.
-        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("household", "locality"))
+        # whole index (a million members) with the few ten thousand households. Sorted, not hashed, they are
+        # looked up in the index's order: each of its pages is read once, not once for each household on it (the
+        # index is near the size of the server's default 128 MB of shared buffers), and the members come out
+        # already grouped by household (0.33–0.40 → 0.27 s at full size).
+        return Step(
+            table, query, (*_LOOK_UP_BY_KEY, "enable_hashagg = off"), postgresql_index=("household", "locality")
+        )
 
     def _repeated(self) -> Step:
         """Persons enrolled more than once (another programme, another locality): where duplicates start, and
