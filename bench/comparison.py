@@ -467,14 +467,21 @@ def database(pg_url: str | None, workdir: Path) -> Iterator[str]:
 
 
 def duckdb_seconds(tables: list[TableData], versions: dict[str, int], rules: RuleBook) -> tuple[float, int]:
-    """The plan's statements, compiled from the same Core objects, on DuckDB with the same rows."""
+    """The plan's statements, compiled from the same Core objects, on DuckDB with the same rows: as PostgreSQL
+    runs them, DuckDB too grouping by hashing (SQLite's form, which sums each enrolment first, measured the same
+    on DuckDB: 1.02–1.13 against 1.06–1.14 s)."""
     import duckdb
 
     connection = duckdb.connect()
     load_duckdb(connection, tables, versions)
     today = china_today(dt.datetime.now(dt.UTC))
     plan = Plan(
-        rules, as_of=AS_OF, versions={k: (v,) for k, v in versions.items()}, today=today, due_days=DEFAULT_DUE_DAYS
+        rules,
+        as_of=AS_OF,
+        versions={k: (v,) for k, v in versions.items()},
+        today=today,
+        due_days=DEFAULT_DUE_DAYS,
+        hashes_groups=True,
     )
     sql = _sql
     log = logging.getLogger("hub.findings.duckdb")

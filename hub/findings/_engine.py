@@ -202,7 +202,15 @@ def _run(
         with _timed("roster matches"):
             # Matched when the versions completed, normally; otherwise now (see hub.feeds._matches).
             ensure_matches(session, versions)
-        plan = Plan(rules, as_of=as_of, versions=versions, today=today, due_days=due_days, region=region or None)
+        plan = Plan(
+            rules,
+            as_of=as_of,
+            versions=versions,
+            today=today,
+            due_days=due_days,
+            region=region or None,
+            hashes_groups=connection.dialect.name == "postgresql",
+        )
         steps = plan.steps
         rule_steps = plan.rule_steps
         total = len(steps) + len(rule_steps) + 1

@@ -238,8 +238,13 @@ class Plan:
         today: dt.date,
         due_days: int,
         region: str | None = None,
+        hashes_groups: bool = False,
     ) -> None:
         self.as_of = as_of
+        #: The database groups by hashing (PostgreSQL, DuckDB): a sum over a household's records is one grouping
+        #: of the records. SQLite groups by sorting; it reads a stage in enrolment order, so it sums each
+        #: enrolment as the rows stream by and then sorts only the enrolments (``_threshold``).
+        self.hashes_groups = hashes_groups
         self.region = region or ""
         self.versions = {kind: tuple(v) for kind, v in versions.items()}
         #: A finding is due ``due_days`` after ``today`` (China's date), unless its region's rule says otherwise.
@@ -617,6 +622,19 @@ class Plan:
             .group_by(*keys)
         )
 
+    def _per_record(self, fold: Fold, kind: str, where: Filters, amount: str | None) -> Select[Any]:
+        """``_per_enrolment``'s columns for each record alone, for a database that hashes its groups: summing a
+        household's records at once, it skips the grouping by enrolment (its six-column key cost PostgreSQL a
+        third of such a rule: medical spending 0.22 → 0.16 s at full size)."""
+        assert amount is not None, "a threshold rule sums the amounts of its feeds"
+        stage, conditions = self._records_of(fold, kind, where)
+        return select(
+            *(stage.c[name] for name, _ in _ENROLMENT_KEY),
+            literal(1, BigInteger).label("records"),
+            self._record_key(stage).label("record_keys"),
+            cast(stage.c[amount], BigInteger).label("total"),
+        ).where(*conditions)
+
     def _timing(self, fold: Fold, facts: FeedFacts, stage: Table) -> list[ColumnElement[bool]]:
         rule = fold.rule
         dated = stage.c[facts.date]
@@ -634,9 +652,11 @@ class Plan:
         return [rows.c.token, *keys] if per is Per.PERSON else keys
 
     @staticmethod
-    def _record_keys(rows: FromClause) -> ColumnElement[str]:
-        key = as_text(rows.c.version) + literal(":", String) + as_text(rows.c.row_number)
-        return func.aggregate_strings(key, ",")
+    def _record_key(rows: FromClause) -> ColumnElement[str]:
+        return as_text(rows.c.version) + literal(":", String) + as_text(rows.c.row_number)
+
+    def _record_keys(self, rows: FromClause) -> ColumnElement[str]:
+        return func.aggregate_strings(self._record_key(rows), ",")
 
     def _hit(
         self,
@@ -675,7 +695,8 @@ class Plan:
 
     def _threshold(self, fold: Fold, rule: ThresholdRule) -> Select[Any]:
         feeds = self.reads(rule)
-        parts = [self._per_enrolment(fold, kind, rule.where, FACTS[kind].amount) for kind in feeds]
+        summed = self._per_record if self.hashes_groups else self._per_enrolment
+        parts = [summed(fold, kind, rule.where, FACTS[kind].amount) for kind in feeds]
         # Each part holds other feed versions, so the union repeats no record.
         enrolments = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("enrolments")
         keys = self._keys(enrolments, rule.per)

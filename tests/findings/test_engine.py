@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -129,6 +131,38 @@ def test_a_rerun_with_nothing_new_sends_no_insert_into_findings(store: Store, da
     again = compare_watched(store, watch)
     assert again.total("unchanged") == first.total("new") and again.total("new") == 0
     assert len(inserts) == 1
+
+
+def test_summing_records_at_once_finds_what_summing_each_enrolment_first_finds(
+    store: Store, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two forms of a threshold rule (``Plan.hashes_groups``, chosen by the database) raise the same hits with
+    the same evidence (record keys in any order)."""
+    from hub.findings import _engine
+
+    plan = _engine.Plan
+    hits: list[dict[tuple[str, bytes], dict[str, Any]]] = []
+
+    def read_hits(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO cmp_matched"):
+            cursor.execute("SELECT rule, subject, evidence FROM cmp_hits")
+            hits.append({(rule, bytes(subject)): _sorted_keys(json.loads(e)) for rule, subject, e in cursor.fetchall()})
+
+    for hashes_groups in (False, True):
+        monkeypatch.setattr(_engine, "Plan", functools.partial(_forced, plan, hashes_groups))
+        compare_watched(store, read_hits)
+    assert {rule for rule, _ in hits[0]} >= {"income_over_standard", "medical_spending", "income_marginal"}
+    assert hits[0] == hits[1]
+
+
+def _forced(plan: Any, hashing: bool, *args: Any, **options: Any) -> Any:
+    """``plan`` made with ``hashes_groups=hashing`` whatever its caller asks."""
+    return plan(*args, **{**options, "hashes_groups": hashing})
+
+
+def _sorted_keys(evidence: dict[str, Any]) -> dict[str, Any]:
+    keys = evidence.get("record_keys")
+    return {**evidence, "record_keys": sorted(keys.split(","))} if isinstance(keys, str) else evidence
 
 
 def test_the_run_commits_its_findings_without_waiting_for_sqlites_wal_to_be_folded(
