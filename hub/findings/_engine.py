@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from hub.errors import FailedPrecondition
 from hub.feeds import current_versions, ensure_matches
 from hub.findings._models import ACTIVE, EVENTS, FINDINGS, SIGHTINGS, ComparisonRunRow, RunStatus, Status
 from hub.findings._plan import HIT_COLUMNS, Plan, Step
@@ -70,6 +71,9 @@ _ANTI_JOIN_BY_HASH = ("enable_nestloop = off",)
 #: PostgreSQL: the advisory lock a run holds for its transaction (``_begin``); any fixed number the hub uses for
 #: nothing else ("cmp" in ASCII).
 RUN_LOCK_KEY = 0x636D70
+#: How long a run waits for the one before it to finish (PostgreSQL) before it gives up: a full-size run takes
+#: seconds, so only a run stuck in its transaction holds the lock this long.
+RUN_LOCK_WAIT = "10min"
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,7 @@ def _begin(session: Session, run_id: int) -> None:
     write what it knows to be missing with plain inserts (``_note_sightings``).
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY})
+        _wait_for_the_run_before(session.connection())
         return
     if session.get_bind().dialect.name != "sqlite":
         return
@@ -273,6 +277,18 @@ def _begin(session: Session, run_id: int) -> None:
     session.execute(
         update(ComparisonRunRow).where(ComparisonRunRow.id == run_id).values(status=RunStatus.RUNNING.value)
     )
+
+
+def _wait_for_the_run_before(connection: Connection) -> None:
+    try:
+        with _settings(connection, [f"lock_timeout = '{RUN_LOCK_WAIT}'"]):
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY})
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise FailedPrecondition(
+            f"another comparison run was still in progress after {RUN_LOCK_WAIT}; this one gave up waiting for it"
+        ) from None
 
 
 def _prepare(connection: Connection, plan: Plan) -> None:

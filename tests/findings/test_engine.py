@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import StaticPool
 
+from hub.errors import FailedPrecondition
 from hub.feeds import FeedIntake
 from hub.findings import (
     Action,
@@ -587,6 +588,26 @@ def test_postgresql_runs_one_comparison_at_a_time(store: Store, dataset: Dataset
             holder.rollback()
             summary = run.result(timeout=60)
     assert summary.total("new") > 0
+
+
+def test_a_postgresql_run_gives_up_on_a_run_that_never_finishes(
+    store: Store, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stuck in its transaction holds the lock: the next one waits ``RUN_LOCK_WAIT``, then fails on record
+    with a reason, and the one after runs once the lock is free."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite waits its busy timeout for the write lock")
+    from hub.findings import _engine
+
+    monkeypatch.setattr(_engine, "RUN_LOCK_WAIT", "300ms")
+    with store.engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _engine.RUN_LOCK_KEY})
+        with pytest.raises(FailedPrecondition, match="still in progress after 300ms"):
+            compare(store)
+    with store.session() as session:
+        failed = session.scalars(select(ComparisonRunRow)).one()
+    assert failed.status == "failed" and "gave up waiting" in (failed.error or "")
+    assert compare(store).total("new") > 0
 
 
 @pytest.mark.postgres
