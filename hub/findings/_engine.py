@@ -20,7 +20,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, Table, and_, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -371,13 +386,8 @@ def _merge(
     findings follow the registry before the new ones join them, which are routed as they are inserted, so
     that rerouting reads only the findings it may have to move (0.06 s of a first run on PostgreSQL)."""
     findings, hits, matched, events = FINDINGS, plan.hits, plan.matched, EVENTS
-    same = and_(
-        findings.c.rule == hits.c.rule,
-        findings.c.locality == hits.c.locality,
-        findings.c.household == hits.c.household,
-        findings.c.subject == hits.c.subject,
-    )
-    keys = [hits.c.rule, hits.c.locality, hits.c.household, hits.c.subject]
+    same = and_(*_same_hit(findings, hits))
+    keys = _hit_key(hits)
     with _timed("merge: match"), _settings(connection, _HASH_THE_GROUPS):
         target = func.max(case((findings.c.status.in_(ACTIVE), findings.c.id), else_=None))
         seen = func.max(case((findings.c.evidence_key == hits.c.evidence_key, 1), else_=0))
@@ -426,10 +436,7 @@ def _merge(
             update(findings)
             .where(
                 updated,
-                matched.c.rule == hits.c.rule,
-                matched.c.locality == hits.c.locality,
-                matched.c.household == hits.c.household,
-                matched.c.subject == hits.c.subject,
+                *_same_hit(matched, hits),
             )
             .values(evidence=hits.c.evidence, evidence_key=hits.c.evidence_key, last_run=run_id)
         )
@@ -437,11 +444,21 @@ def _merge(
     return counts
 
 
+def _hit_key(table: Table) -> list[ColumnElement[Any]]:
+    """What a hit is about: a rule hits a subject of a household in a locality once."""
+    return [table.c.rule, table.c.locality, table.c.household, table.c.subject]
+
+
+def _same_hit(one: Table, other: Table) -> list[ColumnElement[bool]]:
+    """Rows of two tables about the same hit (a finding, a hit, the match that classifies it)."""
+    return [mine == theirs for mine, theirs in zip(_hit_key(one), _hit_key(other), strict=True)]
+
+
 def _insert_new(connection: Connection, plan: Plan, run_id: int, now: dt.datetime) -> None:
     """The hits not found before, and those that reopen a closed finding, as open findings of their bureau."""
     hits, matched = plan.hits, plan.matched
-    keys = [hits.c.rule, hits.c.locality, hits.c.household, hits.c.subject]
-    with_match = hits.outerjoin(matched, and_(*(matched.c[key.name] == key for key in keys)))
+    keys = _hit_key(hits)
+    with_match = hits.outerjoin(matched, and_(*_same_hit(matched, hits)))
     columns = [c for c in HIT_COLUMNS if c != "due_on"]
     connection.execute(
         insert(FINDINGS).from_select(

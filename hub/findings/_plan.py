@@ -655,8 +655,9 @@ class Plan:
     def _record_key(rows: FromClause) -> ColumnElement[str]:
         return as_text(rows.c.version) + literal(":", String) + as_text(rows.c.row_number)
 
-    def _record_keys(self, rows: FromClause) -> ColumnElement[str]:
-        return func.aggregate_strings(self._record_key(rows), ",")
+    @staticmethod
+    def _record_keys(rows: FromClause) -> ColumnElement[str]:
+        return func.aggregate_strings(Plan._record_key(rows), ",")
 
     def _hit(
         self,
