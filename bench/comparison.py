@@ -38,7 +38,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +95,14 @@ class TableData:
     @property
     def rows(self) -> int:
         return len(self.columns["token"])
+
+
+#: Makes the rows again for each database (the same rows: ``generate`` is seeded), so that no database is timed
+#: while the benchmark still holds them. At full size they take 1.2 GB of the process's memory, and while the
+#: process held them PostgreSQL's runs were 20–25 % slower, in the server's own processes (first run 4.15–4.30
+#: against 3.41–3.68 s, its rules 1.14–1.25 against 0.86 s; 2026-12-07, alternate runs). Why, this machine does
+#: not tell; a hub holds no such thing while it compares.
+Generated = Callable[[], list[TableData]]
 
 
 def _feed(
@@ -466,14 +474,14 @@ def database(pg_url: str | None, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def duckdb_seconds(tables: list[TableData], versions: dict[str, int], rules: RuleBook) -> tuple[float, int]:
+def duckdb_seconds(data: Generated, versions: dict[str, int], rules: RuleBook) -> tuple[float, int]:
     """The plan's statements, compiled from the same Core objects, on DuckDB with the same rows: as PostgreSQL
     runs them, DuckDB too grouping by hashing (SQLite's form, which sums each enrolment first, measured the same
     on DuckDB: 1.02–1.13 against 1.06–1.14 s)."""
     import duckdb
 
     connection = duckdb.connect()
-    load_duckdb(connection, tables, versions)
+    load_duckdb(connection, data(), versions)
     today = china_today(dt.datetime.now(dt.UTC))
     plan = Plan(
         rules,
@@ -578,12 +586,12 @@ class Measured:
     again_phases: Mapping[str, float]
 
 
-def measure_store(url: str, tables: list[TableData], rules: RuleBook) -> tuple[Measured, dict[str, int]]:
+def measure_store(url: str, data: Generated, rules: RuleBook) -> tuple[Measured, dict[str, int]]:
     """Load the rows into the database at ``url``; time the comparison and its idempotent re-run."""
     store = open_store(url)
     try:
         started = time.perf_counter()
-        versions, matching = load(store, tables)
+        versions, matching = load(store, data())
         loaded = time.perf_counter() - started
         large = ", ".join(f"{kind} {matching[kind]:.2f} s" for kind in (ROSTER, *LARGE_FEEDS) if kind in matching)
         print(
@@ -647,21 +655,27 @@ def measure(
     persons: int, records: int, share: float, pg_url: str | None, profile: bool = False, county_files: int = 0
 ) -> None:
     started = time.perf_counter()
-    tables = generate(persons, records, share)
-    print(f"generated {sum(t.rows for t in tables):,} rows in {time.perf_counter() - started:.1f} s")
+    rows = sum(table.rows for table in generate(persons, records, share))
+    print(
+        f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s (again for each database: see ``Generated``)"
+    )
+
+    def data() -> list[TableData]:
+        return generate(persons, records, share)
+
     runs: list[Measured] = []
     with tempfile.TemporaryDirectory() as tmp:
         rules = with_county_files(Path(tmp) / "rules", county_files) if county_files else load_rules()
         if county_files:
             print(f"rule files: the packaged ones and {county_files} more counties")
         with database(None, Path(tmp)) as url:
-            measured, versions = measure_store(url, tables, rules)
+            measured, versions = measure_store(url, data, rules)
             runs.append(measured)
         if pg_url:
             with database(pg_url, Path(tmp)) as url:
-                runs.append(measure_store(url, tables, rules)[0])
+                runs.append(measure_store(url, data, rules)[0])
     with profiled() as duck_phases:
-        duck, duck_hits = duckdb_seconds(tables, versions, rules)
+        duck, duck_hits = duckdb_seconds(data, versions, rules)
     print()
     print(f"{'':34}" + "".join(f"{NAMES[m.dialect]:>12}" for m in runs) + f"{'DuckDB':>12}")
     print(
