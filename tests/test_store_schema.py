@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -156,29 +157,63 @@ def test_the_purge_index_covers_only_entries_that_keep_a_body(store: Store) -> N
 _CODES = {"rule": "C", "locality": "C", "evidence_key": "C", "status": "C", "bureau": "C"}
 
 
-def _collations(engine: Engine) -> dict[str, str]:
+def _pairs(engine: Engine, query: str) -> list[tuple[str, str]]:
     with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT column_name, collation_name FROM information_schema.columns "
-                "WHERE table_name = 'findings' AND collation_name IS NOT NULL"
-            )
-        ).all()
-    return {name: collation for name, collation in rows}
+        return [(first, second) for first, second in connection.execute(text(query))]
+
+
+def _both_ways(store: Store, previous: str, read: Callable[[Engine], object], at_head: object, below: object) -> None:
+    """A migration's effect: there at head, gone once downgraded to ``previous``, back after upgrading again
+    (the session's database ends at head whatever happens)."""
+    assert read(store.engine) == at_head
+    try:
+        command.downgrade(migrate.alembic_config(store.engine), previous)
+        assert read(store.engine) == below
+    finally:
+        migrate.upgrade(store.engine)
+    assert read(store.engine) == at_head
+
+
+def _collations(engine: Engine) -> dict[str, str]:
+    query = (
+        "SELECT column_name, collation_name FROM information_schema.columns "
+        "WHERE table_name = 'findings' AND collation_name IS NOT NULL"
+    )
+    return dict(_pairs(engine, query))
 
 
 def test_the_findings_codes_compare_bytes_on_postgresql_both_ways(store: Store) -> None:
     """0012: the findings' key and the bureaus' list compare their codes byte by byte (no ``strcoll`` per index
-    key), in the migrated schema and in the model's; down again, the database's default returns; the session's
-    database ends at head whatever happens."""
+    key), in the migrated schema and in the model's; down again, the database's default returns."""
     if store.dialect != "postgresql":
         pytest.skip("SQLite compares bytes already and knows no collation named C")
-    assert _collations(store.engine) == _CODES
     columns = Base.metadata.tables["findings"].columns
     assert {name: columns[name].type.dialect_impl(store.engine.dialect).collation for name in _CODES} == _CODES
-    try:
-        command.downgrade(migrate.alembic_config(store.engine), "0011")
-        assert _collations(store.engine) == {}
-    finally:
-        migrate.upgrade(store.engine)
-    assert _collations(store.engine) == _CODES
+    _both_ways(store, "0011", _collations, _CODES, {})
+
+
+def _by_person_keys(engine: Engine) -> dict[str, tuple[str, frozenset[str]]]:
+    """Each by-person table's primary key: its key columns, and the set of columns it includes."""
+    query = (
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indrelid WHERE i.indisprimary AND c.relname LIKE 'feed\\_%\\_by\\_person'"
+    )
+    keys = {}
+    for table, definition in _pairs(engine, query):
+        key, _, include = definition.partition(" USING btree ")[2].partition(" INCLUDE ")
+        keys[table] = (key, frozenset(include.strip("()").split(", ")) - {""})
+    return keys
+
+
+def test_the_by_person_keys_cover_the_compared_values_on_postgresql_both_ways(store: Store) -> None:
+    """0013: each by-person table's primary key includes its other columns, as the model states, so that a
+    comparison's probes read the index alone; down again, the plain key returns."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite's by-person tables are WITHOUT ROWID: the key is the table")
+    key, tables = "(version, token, row_number)", [name for name in Base.metadata.tables if name.endswith("_by_person")]
+    covering = {
+        name: (key, frozenset(c.name for c in Base.metadata.tables[name].columns) - {"version", "token", "row_number"})
+        for name in tables
+    }
+    assert len(covering) >= 10
+    _both_ways(store, "0012", _by_person_keys, covering, dict.fromkeys(tables, (key, frozenset())))

@@ -17,7 +17,10 @@ B-tree built in key order is several times cheaper than one fed 2 M random token
 rewrites a random leaf page per row), and it means readers never meet a partial version there.
 
 On SQLite both are ``WITHOUT ROWID`` tables, so the clustering key is the table and the by-person table is
-its own covering index. Record tables carry no foreign key to ``feed_versions``: the check would cost
+its own covering index. PostgreSQL has no clustered tables; there the by-person table's primary key carries the
+compared values too (``INCLUDE``), so that a comparison's probe by (version, token) reads the index alone, not
+the index and then a heap page for each row (once the pages are all-visible: autovacuum sees to that after an
+upload). Record tables carry no foreign key to ``feed_versions``: the check would cost
 every bulk-loaded row, and the intake is the only writer.
 """
 
@@ -26,7 +29,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, LargeBinary, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
 
@@ -174,6 +188,10 @@ def _records_table(kind: RecordKind) -> Table:
     )
 
 
+#: The by-person tables' primary key; on PostgreSQL it includes every other column (see the module docstring).
+BY_PERSON_KEY = ("version", "token", "row_number")
+
+
 def _by_person_table(kind: RecordKind) -> Table:
     compared = [s for s in kind.fields[1:] if s.compared]
     # Covering: the version, the household's columns and the member (the token), no table lookups.
@@ -185,10 +203,11 @@ def _by_person_table(kind: RecordKind) -> Table:
     return Table(
         kind.by_person_table,
         Base.metadata,
-        Column("version", Integer, primary_key=True, autoincrement=False),
-        Column("token", Token, primary_key=True),
-        Column("row_number", Integer, primary_key=True, autoincrement=False),
+        Column("version", Integer, nullable=False, autoincrement=False),
+        Column("token", Token, nullable=False),
+        Column("row_number", Integer, nullable=False, autoincrement=False),
         *(Column(s.column, _column_type(s), nullable=not s.required) for s in compared),
+        PrimaryKeyConstraint(*BY_PERSON_KEY, postgresql_include=[s.column for s in compared]),
         *indexes,
         sqlite_with_rowid=False,
         comment=f"compared values of {kind.table}, clustered by person token; complete versions only",

@@ -451,6 +451,21 @@ def test_postgresql_looks_each_matched_person_up_in_the_roster_before_reading_th
         assert order.index("feed_rosters_by_person") < order.index(feed), (kind, order)
 
 
+def test_postgresql_probes_the_by_person_tables_by_their_key_alone(store: Store, dataset: Dataset) -> None:
+    """The stages probe the roster and each feed by (version, token); on PostgreSQL the primary keys include the
+    compared values (migration 0013), so once the pages are all-visible the probes never visit the table."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite's by-person tables are their key (WITHOUT ROWID)")
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE feed_rosters_by_person, feed_wages_by_person, feed_pensions_by_person"))
+    summary, plans = compare_explained(store, "CREATE TEMPORARY TABLE cmp_stage_")
+    assert summary.counts["state_salaried"].new > 0
+    only = [line for line in plans if "Index Only Scan using pk_feed_" in line]
+    for table in ("feed_rosters_by_person", "feed_wages_by_person", "feed_pensions_by_person"):
+        assert any(f"pk_{table} on {table}" in line for line in only), (table, plans)
+    assert not any("Index Scan using pk_feed_" in line for line in plans), plans
+
+
 def _temp_buffers_while_staging(store: Store) -> tuple[Any, set[str]]:
     seen: set[str] = set()
 
