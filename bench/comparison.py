@@ -21,9 +21,10 @@ recorded — once on an empty findings table and once again (the idempotent re-r
 commit leaves folding the WAL back into the database file to a background checkpoint (``Store.large_write``),
 which is let finish before the re-run starts: neither run's time includes it, and its own time is printed. Then
 the same statements (the plan's joins and rules, compiled from the same SQLAlchemy Core objects) in DuckDB on the
-same data, in the same process, so the ratio holds whatever the machine: three times, the median run the
-reference (``DUCKDB_RUNS``). Each database is loaded from rows made again for it (``Generated``). With ``--pg``, SQLite and PostgreSQL are
-both measured, side by side with DuckDB in one table. DuckDB is a development dependency (``pip install duckdb``).
+same data, in the same process, so the ratio holds whatever the machine: three times, the median run being the
+reference (``DUCKDB_RUNS``). Each database is loaded from rows made again for it (``Generated``). With ``--pg``,
+SQLite and PostgreSQL are both measured, side by side with DuckDB in one table. DuckDB is a development
+dependency (``pip install duckdb``).
 
 Targets (DESIGN.md, 2-core machine): ≤ 5 s on SQLite (≤ 3 s the ambition), ≤ 8 s on PostgreSQL, within 3 × of DuckDB.
 PostgreSQL runs use a private database created from the given URL's server and dropped afterwards.
@@ -682,7 +683,8 @@ def measure(
     started = time.perf_counter()
     rows = sum(table.rows for table in generate(persons, records, share))
     print(
-        f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s (again for each database: see ``Generated``)"
+        f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s (made again for each database, and let go"
+        " before its runs are timed)"
     )
 
     def data() -> list[TableData]:
