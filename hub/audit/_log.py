@@ -3,8 +3,10 @@
 Appends lock the single ``audit_head`` row first (``_writer``: ``SELECT … FOR UPDATE`` on PostgreSQL, a
 no-op ``UPDATE … RETURNING`` that takes the write lock on SQLite), so several hub processes on one
 database append one at a time: sequence numbers are gap-free and every entry chains to the one before.
-The head also carries the Merkle tree's right border, so each append hashes O(1) amortised and a new
-root costs O(log n), without reading any entry.
+The head (size, last hash, the Merkle tree's right border) lets each append hash O(1) amortised without
+reading any entry; on SQLite the saved row may lag the log by less than a cached node, and an append
+brings its process's head forward through the entries since (``HeadWriter.lock``). Readers take the size
+from the entries and a root from the stored tree, O(log n).
 """
 
 from __future__ import annotations
@@ -15,21 +17,20 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Row, Table, insert, select, update
+from sqlalchemy import Connection, CursorResult, Row, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.audit._checkpoint import DEFAULT_ORIGIN, SignedCheckpoint, check_origin
 from hub.audit._errors import ProofInvalid
 from hub.audit._merkle import (
     consistency_ranges,
-    fold,
     frontier_append,
     inclusion_ranges,
     leaf_hash,
     verify_consistency,
     verify_inclusion,
 )
-from hub.audit._models import AuditCheckpointRow, AuditEntryRow, AuditHeadRow, AuditSubjectRow
+from hub.audit._models import AuditCheckpointRow, AuditEntryRow, AuditSubjectRow
 from hub.audit._record import (
     ISSUED_AT,
     TOKEN_SIZE,
@@ -43,7 +44,7 @@ from hub.audit._record import (
 )
 from hub.audit._report import AccessEntry
 from hub.audit._tree import NODE_CACHE_LEVEL, StoredTree
-from hub.audit._writer import Head, HeadWriter, split_frontier
+from hub.audit._writer import Head, HeadWriter
 from hub.envelope import SigningKey
 from hub.errors import FailedPrecondition, InvalidArgument, NotFound, Replayed
 from hub.store import Store
@@ -51,9 +52,7 @@ from hub.store._base import utcnow
 
 ENTRIES = cast(Table, AuditEntryRow.__table__)
 SUBJECTS = cast(Table, AuditSubjectRow.__table__)
-HEAD = cast(Table, AuditHeadRow.__table__)
 CHECKPOINTS = cast(Table, AuditCheckpointRow.__table__)
-HEAD_ID = 1
 
 
 @dataclass(frozen=True)
@@ -124,6 +123,8 @@ class AuditLog:
         self.signer = signer
         self.origin = check_origin(origin)
         self.clock = clock
+        #: The head this process's last append left (``HeadWriter.lock`` checks it is still the log's).
+        self._known: Head | None = None
 
     # --- writing ------------------------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ class AuditLog:
         prepared = [record if isinstance(record, PreparedRecord) else record.prepared for record in records]
         writer = HeadWriter(connection)
         try:
-            head = writer.lock()
+            head = writer.lock(self._known)
             if new_request is not None and writer.logged(new_request):
                 raise Replayed(f"message {new_request} was already accepted", message_id=new_request)
             size, prev_hash, frontier = head.size, head.last_hash, head.frontier
@@ -174,7 +175,8 @@ class AuditLog:
                 frontier, completed = frontier_append(frontier, size, leaf_hash(current))
                 nodes.extend((level, index, value) for (level, index), value in completed if level >= NODE_CACHE_LEVEL)
                 prev_hash, size = current, size + 1
-            writer.write(entries, subjects, nodes, Head(size, prev_hash, frontier))
+            self._known = Head(size, prev_hash, frontier)
+            writer.write(entries, subjects, nodes, self._known)
         finally:
             writer.close()
         return list(range(head.size, size))
@@ -184,10 +186,10 @@ class AuditLog:
         if self.signer is None:
             raise FailedPrecondition("the audit log was opened without the hub signing key; cannot sign checkpoints")
         with self.store.session() as session:
-            row = session.execute(select(HEAD.c.size, HEAD.c.frontier).where(HEAD.c.id == HEAD_ID)).one_or_none()
-            size, frontier = (int(row.size), split_frontier(bytes(row.frontier))) if row else (0, [])
+            size = self.size(session)
+            root = StoredTree(session).hashes([(0, size)])[0]
             signed = SignedCheckpoint.sign(
-                self.signer, origin=self.origin, tree_size=size, root_hash=fold(frontier), timestamp=self.clock()
+                self.signer, origin=self.origin, tree_size=size, root_hash=root, timestamp=self.clock()
             )
             session.execute(
                 insert(CHECKPOINTS).values(
@@ -217,8 +219,8 @@ class AuditLog:
 
     def size(self, session: Session | None = None) -> int:
         with self.store.session_or(session) as reader:
-            value = reader.execute(select(HEAD.c.size).where(HEAD.c.id == HEAD_ID)).scalar_one_or_none()
-        return int(value or 0)
+            last = reader.execute(select(func.max(ENTRIES.c.seq))).scalar_one_or_none()
+        return 0 if last is None else int(last) + 1
 
     def entry(self, seq: int, session: Session | None = None) -> AuditEntry:
         with self.store.session_or(session) as reader:

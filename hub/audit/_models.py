@@ -3,7 +3,8 @@
 The log is append-only by construction: entries are inserted once and only their ``payload`` is
 ever nulled (retention). ``audit_head`` is a single row, locked by each append, that holds the size,
 the last entry hash and the compact range (right border) of the Merkle tree, so appends serialize
-across hub processes and a new root costs O(log n) without reading the entries.
+across hub processes and hash without reading the entries. On SQLite it is saved when an append completes
+a cached node, so it may lag the log by less than one: appends bring it forward (``_writer``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class AuditNodeRow(Base):
 
 
 class AuditHeadRow(Base):
-    """The single row (``id = 1``) every append locks: size, last entry hash, the tree's right border."""
+    """The single row (``id = 1``) every append locks: size, last entry hash, the tree's right border, as of
+    the last append that saved them (every append on PostgreSQL; on SQLite one that completed a cached node)."""
 
     __tablename__ = "audit_head"
 

@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, update
 
 from hub.audit import AuditLog, AuditTampered, ProofInvalid, access_report_record
 from hub.audit._merkle import (
@@ -18,7 +18,7 @@ from hub.audit._merkle import (
     merkle_root,
     verify_consistency,
 )
-from hub.audit._models import AuditEntryRow, AuditNodeRow
+from hub.audit._models import AuditEntryRow, AuditHeadRow, AuditNodeRow
 from hub.audit._record import GENESIS_HASH, entry_hash
 from hub.config import AuditSettings
 from hub.envelope import SigningKey
@@ -67,6 +67,88 @@ def test_an_append_rolls_back_with_the_effect_it_records(store: Store, audit_log
     with store.session() as session:
         assert audit_log.append(session, make_record(2)) == 0
     assert audit_log.entry(0).record.message_id == make_record(2).message_id
+
+
+def saved_head_size(store: Store) -> int:
+    with store.session() as session:
+        return int(session.execute(select(AuditHeadRow.size)).scalar_one())
+
+
+def append_as_the_writer(store: Store, log: AuditLog, count: int) -> None:
+    """Each append in a batch of the group-commit writer (on SQLite: under the write lock it took first)."""
+
+    async def main() -> None:
+        writer = GroupCommitWriter(store.engine)
+        try:
+            for _ in range(count):
+                records = [make_record()]
+                await writer.submit(lambda connection, records=records: log.append_on(connection, records))
+        finally:
+            writer.close()
+
+    asyncio.run(main())
+
+
+def assert_chained(store: Store, log: AuditLog, size: int) -> None:
+    assert log.size() == size
+    prev = GENESIS_HASH
+    for seq in range(size):
+        entry = log.entry(seq)
+        assert entry.prev_hash == prev, f"entry {seq} does not chain to the one before"
+        prev = entry.entry_hash
+    assert log.checkpoint().root_hash == merkle_root(stored_leaves(store))
+
+
+@pytest.mark.parametrize("through_the_writer", [False, True], ids=["session", "group commit"])
+def test_the_head_is_saved_when_an_append_completes_a_cached_node(
+    store: Store, audit_log: AuditLog, through_the_writer: bool
+) -> None:
+    """On SQLite the saved head lags the log by less than a cached node (each append brings its process's head
+    forward through the entries since, and saving it every time cost a page of every commit); PostgreSQL saves
+    it every time. Readers see the log's own size and root either way."""
+    if through_the_writer:
+        append_as_the_writer(store, audit_log, 300)
+    else:
+        for _ in range(300):
+            with store.session() as session:
+                audit_log.append(session, make_record())
+    assert saved_head_size(store) == (300 if store.dialect == "postgresql" else 256)
+    assert_chained(store, audit_log, 300)
+
+
+def test_an_append_finds_the_head_after_other_processes_appended(store: Store, hub_key: SigningKey) -> None:
+    """Two processes' logs: each append starts from what this process last wrote, brought forward through the
+    other's entries, or from the saved head when the other appended more than a node's worth meanwhile."""
+    first, second = AuditLog(store, hub_key), AuditLog(store, hub_key)
+    append_as_the_writer(store, first, 3)
+    append_as_the_writer(store, second, 2)
+    append_as_the_writer(store, first, 1)  # two behind
+    append_as_the_writer(store, second, 300)
+    append_as_the_writer(store, first, 1)  # 300 behind
+    with store.session() as session:
+        first.append(session, make_record())
+    assert_chained(store, first, 308)
+
+
+def test_after_a_rolled_back_append_the_next_chains_to_the_log(store: Store, audit_log: AuditLog) -> None:
+    append_as_the_writer(store, audit_log, 5)
+    with pytest.raises(RuntimeError), store.session() as session:
+        audit_log.append_many(session, [make_record(), make_record()])
+        raise RuntimeError("the effect failed")
+    append_as_the_writer(store, audit_log, 2)
+    assert_chained(store, audit_log, 7)
+
+
+def test_a_saved_head_that_does_not_match_its_entry_is_reported(store: Store, hub_key: SigningKey) -> None:
+    if store.dialect == "postgresql":
+        pytest.skip("PostgreSQL saves the head on every append and starts from the row its lock read")
+    append_as_the_writer(store, AuditLog(store, hub_key), 3)
+    with store.session() as session:
+        session.execute(update(AuditHeadRow).values(size=2, last_hash=bytes(range(32)), frontier=bytes(32)))
+    with pytest.raises(AuditTampered) as raised:
+        append_as_the_writer(store, AuditLog(store, hub_key), 1)
+    assert (raised.value.problem, raised.value.metadata["seq"]) == ("chain_broken", "1")
+    assert AuditLog(store, hub_key).size() == 3
 
 
 def test_checkpoints_sign_the_merkle_root(store: Store, audit_log: AuditLog, hub_key: SigningKey) -> None:
@@ -289,16 +371,15 @@ def test_appends_in_the_group_commit_writers_of_two_processes_stay_gap_free(stor
     engines[1].dispose()
     assert errors == []
     if store.dialect == "sqlite":
-        assert "SELECT size, last_hash, frontier FROM audit_head WHERE id = 1" in traced
-        assert not [s for s in traced if s.startswith("UPDATE audit_head SET size = size")]
-    expected = 2 * 20 * 3 * 2
-    log = AuditLog(store, hub_key)
-    assert log.size() == expected
-    prev = GENESIS_HASH
-    for seq in range(expected):
-        entry = log.entry(seq)
-        assert entry.prev_hash == prev, f"entry {seq} does not chain to the one before"
-        prev = entry.entry_hash
+        # The saved head is read by the process's first append only, and neither locked (the writer holds the
+        # write lock already) nor saved (240 entries complete no cached node): later appends start from their own.
+        reads = [
+            i for i, s in enumerate(traced) if s == "SELECT size, last_hash, frontier FROM audit_head WHERE id = 1"
+        ]
+        first_insert = next(i for i, s in enumerate(traced) if s.startswith("INSERT INTO audit_entries"))
+        assert reads and max(reads) < first_insert  # twice if this process created the row
+        assert not [s for s in traced if s.startswith("UPDATE audit_head")]
+    assert_chained(store, AuditLog(store, hub_key), 2 * 20 * 3 * 2)
     with store.engine.connect() as connection:
         assert WRITE_LOCK_HELD not in connection.info, "the mark does not outlive the writer's transaction"
 
