@@ -32,8 +32,6 @@ Journaling = Callable[[Connection], None]
 
 #: Helper threads SQLite's sorter may use while a completed version is indexed by person.
 SORT_THREADS = min(4, os.cpu_count() or 1)
-#: SQLite's page cache (KiB) while a completed version is indexed by person.
-FILL_CACHE_KIB = 256 * 1024
 
 
 class Overtaken(Exception):
@@ -191,22 +189,23 @@ def finish_version(store: Store, row: FeedVersionRow, now: dt.datetime) -> None:
 def _sorting(session: Session, dialect: str) -> Iterator[None]:
     """Settings for indexing a completed version by person, the one long step of an upload (run while the
     supplier waits for the receipt). PostgreSQL: memory to sort 2 M tokens in few runs. SQLite: helper threads
-    for its sorter (about a fifth off at 2 M rows on 2 cores), and a page cache big enough for a secondary index
-    (the rosters' by household) that takes its entries in random order: with the default 2 MB each one rereads
-    and rewrites its leaf (a million-person roster: 7.4 s instead of 4.4 s). SQLite's are per connection, so
-    they are put back afterwards."""
+    for its sorter (about a fifth off at 2 M rows on 2 cores), put back afterwards (the setting is per
+    connection).
+
+    SQLite keeps its default page cache here. A 256 MB one, meant for the rosters' by-household index (which
+    takes its entries in random order), made the upload's peak memory grow with the feed: 147 → 504 MB from
+    200 k to 2 M records, against 114 → 115 MB with the default, which also completed the 2 M records faster
+    (2.1 s against 4.5 s: the big cache is filled, then written back). A 1 M-person roster completes in 6.0 s
+    instead of 5.3 s without it (bench/feeds_upload.py, 2026-12-07)."""
     if dialect == "postgresql":
         session.execute(text("SET LOCAL work_mem = '64MB'"))
         yield
         return
-    cache = int(session.execute(text("PRAGMA cache_size")).scalar_one())
     session.execute(text(f"PRAGMA threads = {SORT_THREADS}"))
-    session.execute(text(f"PRAGMA cache_size = -{FILL_CACHE_KIB}"))
     try:
         yield
     finally:
         session.execute(text("PRAGMA threads = 0"))
-        session.execute(text(f"PRAGMA cache_size = {cache}"))
 
 
 def _switch_current(session: Session, row: FeedVersionRow, now: dt.datetime) -> bool:
