@@ -9,6 +9,7 @@ replay exactly when it was remembered, and answered otherwise; the exported audi
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections import Counter
 from pathlib import Path
@@ -215,7 +216,7 @@ def test_a_node_that_hangs_is_named_unavailable_within_the_deadline_while_others
                     await call(registration(client, "130632"), timeout=10)
                 return time.monotonic() - started, raised.value
 
-            async def to_the_others() -> list[float]:
+            async def to_the_others() -> tuple[list[float], float]:
                 await asyncio.sleep(0.1)  # the hung calls are in flight
                 latencies = []
                 for _ in range(10):
@@ -223,11 +224,13 @@ def test_a_node_that_hangs_is_named_unavailable_within_the_deadline_while_others
                     status, _, _ = await send(client, services.HOUSEHOLD_REGISTRATION, registration(client, "130629"))
                     assert status == "OK"
                     latencies.append(time.monotonic() - started)
-                return latencies
+                return latencies, time.monotonic()
 
-            hung, others = await asyncio.gather(
+            began = time.monotonic()
+            hung, (others, last_answer) = await asyncio.gather(
                 asyncio.gather(*(to_the_hung_node() for _ in range(3))), to_the_others()
             )
+            answered_by = last_answer - began
             for elapsed, error in hung:
                 info = error_info(error)
                 assert error.code() == grpc.StatusCode.UNAVAILABLE
@@ -237,7 +240,13 @@ def test_a_node_that_hangs_is_named_unavailable_within_the_deadline_while_others
             print(
                 f"\nhung calls failed after {[round(e, 2) for e, _ in hung]} s; others answered in <= {max(others):.3f} s"
             )
-            assert max(others) < DEADLINE / 2, f"a healthy member waited behind the hung one: {others}"
+            # The healthy member's answers all came while the hung calls still waited, and came at once. (Not each
+            # one under a bound: in the full suite one of the ten once took 0.53 s and the others 3-10 ms, a pause of
+            # the test process or the machine, the hung calls still pending.)
+            assert answered_by < min(elapsed for elapsed, _ in hung), (
+                f"a healthy member waited behind the hung one: {others}"
+            )
+            assert statistics.median(others) < DEADLINE / 10, f"the healthy member answered slowly: {others}"
             assert sandbox.nodes[POLICE][1].adapter.calls, "the healthy node was asked"  # type: ignore[attr-defined]
 
             assert sandbox.hub is not None
