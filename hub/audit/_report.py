@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -117,8 +118,15 @@ def render_access_report(entries: Sequence[AccessEntry], fmt: str, *, subject: s
         return buffer.getvalue()
     if fmt != "table":
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
-    widths = [max([len(column), *(len(row[i]) for row in rows)]) for i, column in enumerate(COLUMNS)]
+    widths = [max([len(column), *(display_width(row[i]) for row in rows)]) for i, column in enumerate(COLUMNS)]
     lines = [f"Access report for {subject}: {len(entries)} entries", ""]
     for row in [list(COLUMNS), *rows]:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        cells = (cell + " " * (width - display_width(cell)) for cell, width in zip(row, widths, strict=True))
+        lines.append("  ".join(cells).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: a Chinese character (East Asian wide or fullwidth) takes two, so
+    padding by ``len`` would push every column after a legal basis like 社会救助暂行办法 out of line."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
