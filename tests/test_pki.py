@@ -29,7 +29,7 @@ from hub.pki import (
     verify_issued_by,
 )
 
-MEMBER = "11130629MB1234567X/dibao"
+MEMBER = "11130629MB1234567U/dibao"
 
 
 def _mode(path: Path) -> int:
@@ -81,7 +81,7 @@ def test_init_ca_refuses_to_replace_a_ca_unless_forced(pki: Path) -> None:
 def test_issue_member_certificate_names_the_member_and_its_hosts(pki: Path) -> None:
     creds = issue_member(pki, MEMBER, hosts=("node.example.gov.cn", "10.0.0.5", "::1"))
 
-    assert creds.directory == pki / "members" / "11130629MB1234567X__dibao"
+    assert creds.directory == pki / "members" / "11130629MB1234567U__dibao"
     certificate = _cert(creds.cert_path.read_bytes())
     assert certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == MEMBER
     san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -168,8 +168,16 @@ def test_member_ids_that_cannot_name_a_folder_are_refused(pki: Path, member_id: 
     assert not (pki / "members").exists()
 
 
+def test_a_member_id_the_registry_would_refuse_gets_no_credentials(pki: Path) -> None:
+    """A mistyped credit code is refused here, not after its keys were written (``hubctl members add``)."""
+    with pytest.raises(InvalidArgument, match="check character") as caught:
+        issue_member(pki, "11130600MB0000099X")
+    assert caught.value.field == "member_id"
+    assert not (pki / "members").exists()
+
+
 def test_safe_name_maps_subsystem_separator() -> None:
-    assert safe_name(MEMBER) == "11130629MB1234567X__dibao"
+    assert safe_name(MEMBER) == "11130629MB1234567U__dibao"
     assert safe_name("hub") == "hub"
 
 

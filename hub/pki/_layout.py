@@ -27,7 +27,7 @@ _MEMBER_ID = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*")
 def check_member_id(member_id: str) -> str:
     """Return ``member_id`` if it can name a folder and a certificate; raise ``InvalidArgument`` otherwise.
 
-    ``/`` separates a subsystem (``11130629MB1234567X/dibao``) and maps to ``__`` on disk, so ``__``
+    ``/`` separates a subsystem (``11130629MB1234567U/dibao``) and maps to ``__`` on disk, so ``__``
     itself is refused: two member ids must never share a folder.
     """
     if len(member_id) > MAX_MEMBER_ID:
@@ -36,7 +36,7 @@ def check_member_id(member_id: str) -> str:
         raise InvalidArgument(
             "member_id",
             f"{member_id!r} is not a member id: use letters, digits, '.', '-', single '_', "
-            "and '/' before a subsystem (e.g. 11130629MB1234567X/dibao)",
+            "and '/' before a subsystem (e.g. 11130629MB1234567U/dibao)",
         )
     return member_id
 

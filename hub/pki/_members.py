@@ -19,6 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.envelope import SigningKey, get_suite
 from hub.errors import FailedPrecondition, InvalidArgument, NotFound
+from hub.identifiers import validate_member_id
 from hub.pki import _layout
 from hub.pki._ca import BACKDATE, CertificateAuthority, load_ca, new_key, private_pem
 from hub.pki._certs import MEMBER_URI_PREFIX, certificate_not_after, fingerprint
@@ -139,8 +140,11 @@ def issue_member(
     The certificate carries the DNS names and IP addresses in ``hosts`` and the URI
     ``urn:hub:member:<member_id>``; it never outlives the CA. Existing credentials are kept unless
     ``force``: a silently replaced signing key would no longer match the one registered for the member.
+    The id is checked as the registry checks it (a unified social credit code, ``/subsystem`` optional), so no
+    credentials are written for a member that ``hubctl members add`` would then refuse.
     """
     _layout.check_member_id(member_id)
+    validate_member_id(member_id)
     try:
         get_suite(suite)
     except ValueError as error:

@@ -21,7 +21,7 @@ from hub.grpc.credentials import (
 )
 from hub.pki import MemberCredentials, init_ca, issue_member
 
-MEMBER = "11130629MB1234567X/dibao"
+MEMBER = "11130629MB1234567U/dibao"
 RPC_TIMEOUT = 5.0
 TEST_TIMEOUT = 30.0
 
