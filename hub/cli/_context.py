@@ -45,3 +45,8 @@ class CliContext:
 
 
 pass_cli = click.make_pass_decorator(CliContext)
+
+
+def counted(number: int, singular: str, plural: str = "") -> str:
+    """``1 chunk``, ``2 chunks``, ``1,000 entries``: a count with its noun in the right number."""
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, counted, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -88,7 +88,10 @@ def export_(cli: CliContext, file: Path, with_payloads: bool, sign_first: bool, 
     if sign_first:
         _log(cli, _hub_key(cli, key_path)).checkpoint()
     summary = export(cli.store, file, include_payloads=with_payloads)
-    click.echo(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to {summary.path}")
+    click.echo(
+        f"exported {counted(summary.entries, 'entry', 'entries')} and {counted(summary.checkpoints, 'checkpoint')} "
+        f"to {summary.path}"
+    )
 
 
 @command.command("verify")
@@ -116,11 +119,15 @@ def verify(export_file: Path, hub_key: Path) -> None:
     except AuditTampered as error:
         raise click.ClickException(f"TAMPERED ({error.problem}) {error.explanation}") from None
     click.echo(
-        f"OK {report.origin}: {report.entries} entries, {report.checkpoints} checkpoints verified; "
+        f"OK {report.origin}: {counted(report.entries, 'entry', 'entries')}, "
+        f"{counted(report.checkpoints, 'checkpoint')} verified; "
         f"the hub signed the first {report.signed_size} (root {report.root_hash.hex()})"
     )
     if report.unsigned:
-        click.echo(f"warning: the last {report.unsigned} entries are chained but not yet under a signed checkpoint")
+        click.echo(
+            f"warning: the last {counted(report.unsigned, 'entry', 'entries')} chained but not yet under a signed "
+            "checkpoint"
+        )
 
 
 @command.command("access-report")
@@ -178,4 +185,4 @@ def purge(cli: CliContext, older_than_days: int | None) -> None:
 
     days = older_than_days or cli.settings.audit.body_retention_days
     purged = _log(cli).purge_bodies(dt.timedelta(days=days))
-    click.echo(f"purged {purged} message bodies older than {days} days")
+    click.echo(f"purged {counted(purged, 'message body', 'message bodies')} older than {counted(days, 'day')}")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, counted, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -171,7 +171,10 @@ def upload(
             chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
         )
     with feed:
-        click.echo(f"{feed.records:,} rows in {len(feed.chunks)} chunks; version {feed.version_id}", err=True)
+        click.echo(
+            f"{counted(feed.records, 'row')} in {counted(len(feed.chunks), 'chunk')}; version {feed.version_id}",
+            err=True,
+        )
 
         async def send() -> UploadResult:
             client = _client(cli, member, hub_address)  # a gRPC channel belongs to the loop it is made in
@@ -350,7 +353,7 @@ def _summarise(
         f"{receipt.rejected_records:,} rejected"
         + (f"; {feed.left_out_count:,} could not be sent" if feed is not None and feed.left_out_count else "")
     )
-    click.echo(f"  {receipt.chunks} chunks, digest {receipt.digest.hex()} (matches the chunks sent)")
+    click.echo(f"  {counted(receipt.chunks, 'chunk')}, digest {receipt.digest.hex()} (matches the chunks sent)")
     signers = ", ".join(f"{key.owner} ({key.suite.name} {key.keyid[:12]}…)" for key in signed_by) or "the hub"
     resumed = f"; resumed {streams - 1} times" if streams > 1 else ""
     click.echo(f"  receipt signed by {signers}, completed {receipt.completed_at:%Y-%m-%d %H:%M:%S} UTC{resumed}")

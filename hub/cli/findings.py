@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, counted, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def export(
         titles=rule_titles(_rules(cli)),
         today=book.today(),
     )
-    click.echo(f"exported {rows} findings to {file}")
+    click.echo(f"exported {counted(rows, 'finding')} to {file}")
 
 
 @command.command("stats")

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, counted, pass_cli
 
 
 @click.command("serve")
@@ -53,7 +53,8 @@ def command(cli: CliContext, listen: str | None, insecure: bool, workers: int | 
         host = settings.server.listen.rsplit(":", 1)[0]
         children = [_spawn_worker(cli, f"{host}:{running.port}", settings.server.insecure) for _ in range(spawn)]
         click.echo(
-            f"hub listening on {host}:{running.port} (pid {os.getpid()}, {1 + len(children)} process(es))", err=True
+            f"hub listening on {host}:{running.port} (pid {os.getpid()}, {counted(1 + len(children), 'process', 'processes')})",
+            err=True,
         )
         try:
             await serve_until_signalled(running, settings.server.shutdown_grace_seconds)

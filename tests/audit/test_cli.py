@@ -126,6 +126,6 @@ def test_purge_drops_bodies_past_retention(data_dir: Path) -> None:
     append(data_dir, (), age=dt.timedelta(days=179))
     assert "purged 2 message bodies older than 180 days" in run(data_dir, "audit", "purge").output
     assert (
-        "purged 1 message bodies older than 10 days"
+        "purged 1 message body older than 10 days"
         in run(data_dir, "audit", "purge", "--older-than-days", "10").output
     )

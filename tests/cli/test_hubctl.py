@@ -186,3 +186,12 @@ def test_several_workers_share_one_port_and_stop_together(tmp_path: Path) -> Non
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_counts_in_messages_take_the_noun_in_the_right_number() -> None:
+    from hub.cli._context import counted
+
+    assert counted(1, "chunk") == "1 chunk"
+    assert counted(0, "chunk") == "0 chunks"
+    assert counted(12_000, "entry", "entries") == "12,000 entries"
+    assert counted(1, "message body", "message bodies") == "1 message body"

@@ -76,7 +76,7 @@ def test_an_operator_runs_reviews_and_exports_from_the_command_line(data_dir: Pa
     assert all(len(e.subject_tokens) == 1 and "同名误报" not in repr(e) for e in logged)
 
     exported = hubctl(data_dir, "export", str(data_dir / "out.xlsx"), "--status", "dismissed")
-    assert "exported 1 findings" in exported
+    assert "exported 1 finding " in exported
     sheet = load_workbook(data_dir / "out.xlsx").active
     assert sheet is not None and sheet["B2"].value == "member_died" and sheet["A1"].value == "编号 ID"
 
