@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from google.protobuf.message import DecodeError
+
 from hub.envelope import Opened, StaticKeyRing, VerifyingKey, open_envelope
 from hub.errors import MemberUnavailable
 from hub.registry import Member
@@ -26,6 +28,17 @@ class NodeTransport(Protocol):
 
 
 Handler = Callable[[Member, str, Envelope], Awaitable[Envelope]]
+
+
+def parse_answer(data: bytes, member: Member) -> Envelope:
+    """A node's reply as an envelope. Bytes that are not one mean the member gave no usable answer
+    (``MemberUnavailable``): the asker's request was fine, so it must not see the member's fault as its own."""
+    answer = Envelope()
+    try:
+        answer.ParseFromString(data)
+    except DecodeError:
+        raise MemberUnavailable(member.member_id, "its answer is not a readable envelope") from None
+    return answer
 
 
 @dataclass
@@ -69,9 +82,7 @@ class LocalTransport:
         node = self.nodes.get(member.member_id)
         if node is None:
             raise MemberUnavailable(member.member_id, "no node is running for it in this process")
-        answer = Envelope()
-        answer.ParseFromString(await node.handle(service, envelope.SerializeToString()))
-        return answer
+        return parse_answer(await node.handle(service, envelope.SerializeToString()), member)
 
     async def aclose(self) -> None:
         return None

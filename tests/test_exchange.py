@@ -195,6 +195,41 @@ def test_an_unreachable_node_is_named_within_the_deadline(world: World) -> None:
     assert time.monotonic() - started < 1.0 + 0.5
 
 
+class _GarbledNode:
+    """An agency node reached through real bytes; the housing registry's node (and the police's) answer garbage."""
+
+    def __init__(self, owner: World, member_id: str) -> None:
+        self.world, self.member_id = owner, member_id
+
+    async def handle(self, service: str, data: bytes) -> bytes:
+        if SOURCES.get(self.member_id, "police") in ("housing", "police"):
+            return b"\xff\xff\xff"  # not an Envelope: a broken or misconfigured node
+        request = open_envelope(data, StaticKeyRing([self.world.sandbox.hub_key()]), required_signers=["hub"])
+        body = v.SourceReport(facts=[v.SourceFact(id_number=PERSON, name="monthly_wage_fen", value="350000")])
+        answer = seal(reply_header(request, sender=self.member_id), body, self.world.signer(self.member_id))
+        return answer.SerializeToString()
+
+
+def garbled_nodes(world: World) -> LocalTransport:
+    return LocalTransport({m: _GarbledNode(world, m) for m in [*SOURCES, POLICE]})
+
+
+def test_an_answer_that_is_not_an_envelope_is_the_members_failure_and_is_journaled(world: World) -> None:
+    """The asker's request was fine: it sees UNAVAILABLE naming the member, not a parse error of its own."""
+    app, _ = world.hub(transport=garbled_nodes(world))
+    with pytest.raises(MemberUnavailable, match="not a readable envelope") as raised:
+        asyncio.run(
+            app.core.handle(
+                services.HOUSEHOLD_REGISTRATION,
+                world.request(services.HOUSEHOLD_REGISTRATION, registration_query()),
+                world.peer,
+            )
+        )
+    assert raised.value.member == POLICE
+    audit = app.core.journal.audit
+    assert audit is not None and audit.entry(audit.size() - 1).record.outcome == "MEMBER_UNAVAILABLE"
+
+
 def consent(
     world: World, app: HubApp, *, scopes: tuple[str, ...], covered: tuple[str, ...] = (PERSON, SPOUSE), days: int = 30
 ) -> str:
@@ -429,3 +464,13 @@ def test_two_processes_settling_one_request_at_once_log_it_once(world: World) ->
         asyncio.run(second.core.journal.settle(opened[1], None, "ok", [PERSON]))
     audit = first.core.journal.audit
     assert audit is not None and audit.size() == 1, "the loser wrote nothing"
+
+
+def test_a_source_answering_unreadable_bytes_is_reported_and_the_others_still_answer(world: World) -> None:
+    app, _ = world.hub(transport=garbled_nodes(world))
+    ref = consent(world, app, scopes=("hrss", "housing"))
+    report = check(world, app, ref, sources=("hrss", "housing"))
+    by_kind = {s.source: s for s in report.sources}
+    assert by_kind["hrss"].status == v.SOURCE_OK
+    assert by_kind["housing"].status == v.SOURCE_UNAVAILABLE and "not a readable envelope" in by_kind["housing"].detail
+    assert not report.complete

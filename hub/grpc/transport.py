@@ -9,6 +9,7 @@ import grpc
 from hub.errors import MemberUnavailable, StorageUnavailable
 from hub.grpc.status import from_rpc_error
 from hub.registry import Member
+from hub.transport import parse_answer
 from hub.v1.envelope_pb2 import Envelope
 
 
@@ -43,9 +44,7 @@ class GrpcTransport:
             if isinstance(failure, StorageUnavailable):  # the node's database, not the hub's: the member is down
                 failure = MemberUnavailable(member.member_id, "its database is unavailable")
             raise failure from None
-        answer = Envelope()
-        answer.ParseFromString(data)
-        return answer
+        return parse_answer(data, member)
 
     async def aclose(self) -> None:
         channels, self._channels = self._channels, {}
