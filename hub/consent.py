@@ -149,7 +149,8 @@ class ConsentBook:
             raise ConsentExpired(f"authorisation {consent_ref} has been revoked")
         if consent.valid_until <= (now or utcnow()):
             raise ConsentExpired(f"authorisation {consent_ref} expired on {consent.valid_until:%Y-%m-%d}")
-        missing = [n for n in subjects if self.tokenizer.token(n) not in consent.covered]
+        # Tokens were taken under the key current at registration: after a rotation, look under every held key.
+        missing = [n for n in subjects if consent.covered.isdisjoint(self.tokenizer.every_token(n))]
         if missing:
             raise ConsentOutOfScope(
                 f"authorisation {consent_ref} does not cover {len(missing)} of the persons asked about"

@@ -94,7 +94,8 @@ class _VersionedKeys:
         return version
 
     def retire(self, version: int) -> None:
-        """Forget an old version once no stored data uses it any more."""
+        """Forget an old version once no stored data uses it any more (for the tokenizer: no feed row, no
+        consent still valid, and no audit entry a person may still ask about: see ``Tokenizer.every_token``)."""
         if version == self._current:
             raise FailedPrecondition(f"{self.SECTION} key version {version} is current and cannot be retired")
         if self._keys.pop(version, None) is None:
@@ -145,6 +146,16 @@ class Tokenizer(_VersionedKeys):
     def token_with(self, version: int, id_number: str) -> bytes:
         """The token of ``id_number`` under key ``version`` (to look up rows not yet re-tokenised)."""
         return self.tokens_with(version, (id_number,))[0]
+
+    def every_token(self, id_number: str) -> list[bytes]:
+        """The tokens ``id_number`` has under every key held, the current one first.
+
+        What was written under an older key keeps its token: the audit log's entries can never be re-tokenised
+        (the chain covers them) and a consent keeps the tokens of its registration. Finding a person there
+        after a rotation means asking under each key; an entry under a retired key can no longer be found.
+        """
+        versions = [self._current, *(v for v in sorted(self._keys, reverse=True) if v != self._current)]
+        return [self.token_with(version, id_number) for version in versions]
 
     def tokens_with(self, version: int, id_numbers: Iterable[str]) -> list[bytes]:
         """``token_with`` for many numbers at once (a feed chunk): one key lookup, about 1 µs per number."""

@@ -251,3 +251,14 @@ def test_read_key_file_returns_the_document(tmp_path: Path) -> None:
     document = Secrets.generate().to_document()
     write_key_file(path, document)
     assert read_key_file(path) == document
+
+
+def test_every_token_gives_the_current_key_first_then_every_older_one_held() -> None:
+    tokenizer = Tokenizer.generate()
+    first = tokenizer.token("11010519491231002X")
+    tokenizer.rotate()
+    tokenizer.rotate()
+    tokens = tokenizer.every_token("11010519491231002X")
+    assert tokens[0] == tokenizer.token("11010519491231002X") and tokens[-1] == first and len(set(tokens)) == 3
+    tokenizer.retire(1)
+    assert first not in tokenizer.every_token("11010519491231002X")

@@ -274,15 +274,21 @@ class AuditLog:
         return ConsistencyProof(first, size, tuple(hashes))
 
     def access_report(
-        self, token: bytes, *, session: Session | None = None, kinds: Sequence[str] | None = None
+        self, tokens: bytes | Sequence[bytes], *, session: Session | None = None, kinds: Sequence[str] | None = None
     ) -> list[AccessEntry]:
-        """Every entry naming the person behind ``token``, oldest first (optionally only some kinds)."""
-        if len(token) != TOKEN_SIZE:
+        """Every entry naming the person behind ``tokens``, oldest first (optionally only some kinds).
+
+        Give the person's token under every key held (``Tokenizer.every_token``): entries keep the token of the
+        key that was current when they were written, so after a rotation the current token alone finds only
+        the entries since.
+        """
+        wanted = [tokens] if isinstance(tokens, bytes) else list(tokens)
+        if not wanted or any(len(token) != TOKEN_SIZE for token in wanted):
             raise InvalidArgument("token", f"a subject token is {TOKEN_SIZE} bytes")
         statement = (
             select(ENTRIES)
             .join(SUBJECTS, SUBJECTS.c.seq == ENTRIES.c.seq)
-            .where(SUBJECTS.c.token == token)
+            .where(SUBJECTS.c.token.in_(wanted))
             .order_by(ENTRIES.c.seq)
         )
         if kinds is not None:

@@ -157,12 +157,12 @@ def access_report(
 
     try:
         number = validate_id_number(id_number)
-        token = load_secrets(cli.settings.data_dir).tokenizer.token(number)
+        tokens = load_secrets(cli.settings.data_dir).tokenizer.every_token(number)
         log = _log(cli)
         with cli.store.session() as session:
-            entries = log.access_report(token, session=session)
+            entries = log.access_report(tokens, session=session)
             record = access_report_record(
-                token, entries, asker=requested_by, purpose_code=purpose_code, case_number=case_number
+                tokens[0], entries, asker=requested_by, purpose_code=purpose_code, case_number=case_number
             )
             seq = log.append(session, record)
     except HubError as error:

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from hub.audit import AuditLog
 from hub.cli import main
-from hub.privacy import load_secrets
+from hub.privacy import SECRETS_FILE, load_secrets
 from hub.store import open_store, sqlite_url
 
 from .conftest import make_record
@@ -115,6 +115,19 @@ def test_access_report_is_answered_from_tokens_and_logged(data_dir: Path, tmp_pa
     assert entries[-1]["case_number"] == "P-1" and entries[-1]["asker"] == "hubctl"
 
 
+def test_access_report_after_a_token_key_rotation_still_finds_what_was_logged_before(data_dir: Path) -> None:
+    """The log's entries keep the token of their day (the chain covers it): the report asks under every key."""
+    secrets = load_secrets(data_dir)
+    before = secrets.tokenizer.token(ID_NUMBER)
+    secrets.tokenizer.rotate()
+    secrets.save(data_dir / SECRETS_FILE)
+    after = secrets.tokenizer.token(ID_NUMBER)
+    append(data_dir, (before,), (after,), (secrets.tokenizer.token("440308199901101512"),))
+    result = run(data_dir, "audit", "access-report", ID_NUMBER, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [e["seq"] for e in json.loads(result.stdout)["entries"]] == [0, 1]
+
+
 def test_access_report_rejects_an_invalid_number_without_echoing_it(data_dir: Path) -> None:
     result = run(data_dir, "audit", "access-report", "110105194912310021")
     assert result.exit_code == 1
@@ -126,6 +139,5 @@ def test_purge_drops_bodies_past_retention(data_dir: Path) -> None:
     append(data_dir, (), age=dt.timedelta(days=179))
     assert "purged 2 message bodies older than 180 days" in run(data_dir, "audit", "purge").output
     assert (
-        "purged 1 message body older than 10 days"
-        in run(data_dir, "audit", "purge", "--older-than-days", "10").output
+        "purged 1 message body older than 10 days" in run(data_dir, "audit", "purge", "--older-than-days", "10").output
     )
