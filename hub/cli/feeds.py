@@ -209,9 +209,11 @@ def pull(cli: CliContext, config_path: Path) -> None:
 
     config = load_pull_config(config_path)
     click.echo(f"pulling {config.department} data for {config.member} …", err=True)
-    receipt = asyncio.run(pull_once(config, cli.settings))
-    _summarise(receipt, None, 20)
-    if receipt.rejected_records:
+    read: list[PreparedFeed] = []  # kept for its rows left out and row numbers (its spool is closed by then)
+    receipt = asyncio.run(pull_once(config, cli.settings, on_read=read.append))
+    feed = read[0] if read else None
+    _summarise(receipt, feed, 20)
+    if receipt.rejected_records or (feed is not None and feed.left_out_count):
         sys.exit(ROWS_REJECTED)
 
 

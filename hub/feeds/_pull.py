@@ -56,7 +56,7 @@ import contextlib
 import datetime as dt
 import logging
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -259,15 +259,19 @@ async def pull_once(
     client: HubClient | None = None,
     today: dt.date | None = None,
     on_progress: Progress | None = None,
+    on_read: Callable[[PreparedFeed], None] | None = None,
 ) -> Receipt:
     """Read the configured source, upload it as one feed version, and return the hub's verified receipt.
 
     ``client`` defaults to one for ``config.member`` built from the PKI folder of ``settings``; rows that cannot
-    be sent at all are logged (without ID numbers) and left out.
+    be sent at all are logged (without ID numbers) and left out. ``on_read`` is handed the prepared version
+    once the source is read (its rows left out, and ``source_row`` for the receipt's row numbers).
     """
     today = today or utcnow().astimezone(_CHINA).date()
     feed = await asyncio.to_thread(read_source, config, today)  # minutes of I/O and encoding: off the event loop
     with feed:
+        if on_read is not None:
+            on_read(feed)
         if feed.left_out_count:
             first = "; ".join(f"row {r.row_number} {r.field}: {r.reason}" for r in feed.left_out[:5])
             log.warning(

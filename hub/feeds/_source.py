@@ -42,6 +42,8 @@ _MONTH = re.compile(r"(\d{4})[-/.]?(\d{1,2})", re.ASCII)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 _HUNDRED = Decimal(100)
+#: Amounts travel as ``int64``: a larger number does not fit the field at all.
+_INT64 = 2**63 - 1
 
 
 class Unreadable(Exception):
@@ -87,21 +89,26 @@ def month_text(value: Any) -> str:
 def _amount(name: str, in_yuan: bool) -> Callable[[Any], int]:
     unit = "yuan" if in_yuan else "fen"
 
+    def fits(number: int, text: str) -> int:
+        if -_INT64 <= number <= _INT64:
+            return number
+        raise Unreadable(name, "amount", f"{quoted(text)} is too large an amount")
+
     def convert(value: Any) -> int:
         if isinstance(value, int) and not isinstance(value, bool) and not in_yuan:
-            return value
+            return fits(value, str(value))
         text = _text(value).replace(",", "")
         if not text:
             return 0
         if not in_yuan and _INTEGER.fullmatch(text):
-            return int(text)
+            return fits(int(text), text)
         try:
             number = Decimal(text) * (_HUNDRED if in_yuan else 1)
         except InvalidOperation:
             raise Unreadable(name, "amount", f"{quoted(text)} is not an amount in {unit}") from None
         if not number.is_finite() or number != number.to_integral_value():
             raise Unreadable(name, "amount", f"{quoted(text)} is not a whole number of fen")
-        return int(number)
+        return fits(int(number), text)
 
     return convert
 
@@ -265,4 +272,10 @@ def open_csv(
         header = next(reader, None)
         if header is None:
             raise InvalidArgument("file", f"{path.name} is empty; a header row naming the columns comes first")
-        yield [name.strip() for name in header], (record for record in reader if record)
+        if header:  # a byte-order mark read as text (the encoding named as plain utf-8): not part of the name
+            header[0] = header[0].removeprefix("\ufeff")
+        # A blank line, or one of bare delimiters (a spreadsheet's emptied rows), is no record.
+        yield (
+            [name.strip() for name in header],
+            (record for record in reader if any(map(str.strip, record))),
+        )

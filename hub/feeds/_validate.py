@@ -145,7 +145,8 @@ class _Bad:
 
 def _bad(error: InvalidArgument) -> _Bad:
     reason = error.explanation.removeprefix(f"{error.field}: ")
-    return _Bad(error.metadata.get("problem", "invalid"), reason)
+    # A masked ID number keeps its last four characters as sent; PostgreSQL's text cannot hold a NUL among them.
+    return _Bad(error.metadata.get("problem", "invalid"), reason.replace("\x00", "\\x00"))
 
 
 class ValueCache:
@@ -267,10 +268,12 @@ class RowValidator:
     def _amounts(self, spec: FieldSpec, raw: list[int], failed: dict[int, tuple[str, _Bad]]) -> list[Any]:
         if raw and (min(raw) < 0 or max(raw) > MAX_AMOUNT):
             for i, value in enumerate(raw):
+                # quoted: an ID number sent in an amount column is masked, not repeated
                 if value < 0:
-                    failed.setdefault(i, (spec.name, _Bad("range", f"{value} is negative")))
+                    failed.setdefault(i, (spec.name, _Bad("range", f"{quoted(str(value))} is negative")))
                 elif value > MAX_AMOUNT:
-                    failed.setdefault(i, (spec.name, _Bad("range", f"{value} is more than {MAX_AMOUNT:,}")))
+                    reason = f"{quoted(str(value))} is more than {MAX_AMOUNT:,}"
+                    failed.setdefault(i, (spec.name, _Bad("range", reason)))
         return raw
 
     def _texts(self, spec: FieldSpec, raw: list[str], failed: dict[int, tuple[str, _Bad]]) -> list[Any]:
@@ -281,6 +284,10 @@ class RowValidator:
                     failed.setdefault(i, (spec.name, _Bad("length", f"longer than {spec.max_length} characters")))
                 elif length == 0 and spec.required:
                     failed.setdefault(i, (spec.name, _Bad("missing", "is required")))
+        if "\x00" in "".join(raw):  # PostgreSQL's text cannot hold U+0000: its COPY would fail the whole chunk
+            for i, value in enumerate(raw):
+                if "\x00" in value:
+                    failed.setdefault(i, (spec.name, _Bad("charset", "contains a NUL character (U+0000)")))
         return raw if spec.required else [value or None for value in raw]
 
     def _by_value(self, spec: FieldSpec, raw: list[Any], failed: dict[int, tuple[str, _Bad]]) -> list[Any]:

@@ -205,3 +205,21 @@ def test_the_progress_bar_follows_records_handed_over_even_after_a_resume() -> N
         for done in (5, 10, 5, 12):  # after 10, a new stream resumed from the sixth record
             progress(done)
     assert [int(n) for n in re.findall(r"(\d+)/12", screen.getvalue())] == [0, 5, 10, 5, 12]
+
+
+def test_pull_with_rows_that_cannot_be_sent_lists_them_and_exits_2(live: LiveHub, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    rows = [settlement(400 + n) for n in range(4)]
+    rows[1][FIELDS.index("total_fen")] = "十二元"  # cannot be sent at all: row 2 of the file
+    write_csv(drop / "jsxx-202506.csv", rows)
+    config = tmp_path / "pull.toml"
+    config.write_text(
+        f'member = "{SUPPLIER}"\nhub = "{live.sandbox.hub_address}"\ndepartment = "medical-insurance"\n'
+        'period_start = 2025-06-01\nperiod_end = 2025-06-30\n[source]\ntype = "csv"\npath = "drop"\n'
+    )
+    result = live.hubctl("feeds", "pull", "--config", str(config))
+    assert result.exit_code == 2, result.output  # as the module says: a scheduled export must notice
+    assert "3 received, 3 accepted, 0 rejected; 1 could not be sent" in result.stdout
+    lines = [line.split() for line in result.stdout.splitlines() if line.startswith("  row ")]
+    assert [(line[1], line[2]) for line in lines] == [("2", "total_fen")]

@@ -319,3 +319,25 @@ def test_progress_reports_where_an_upload_stands(intake: FeedIntake) -> None:
     assert progress.status == pb.FEED_VERSION_STATUS_RECEIVING
     with pytest.raises(FailedPrecondition, match="no receipt"):
         intake.receipt("half")
+
+
+def test_a_text_with_a_nul_character_refuses_its_row_only(intake: FeedIntake, store: Store) -> None:
+    # PostgreSQL text cannot hold U+0000: such a row must be refused, not fail the chunk on every retry
+    kind = kind_by_code("medical_settlement")
+    rows = [valid_row(kind, 0), valid_row(kind, 1, settlement_id="JS\x001"), valid_row(kind, 2)]
+    receipt = upload(intake, meta("med-nul", records=3), rows)
+    assert (receipt.accepted_records, receipt.rejected_records) == (2, 1)
+    [rejection] = receipt.rejections
+    assert (rejection.row_number, rejection.field, rejection.problem) == (2, "settlement_id", "charset")
+    assert count_rows(store, "medical_settlement") == 2
+
+
+def test_a_refused_number_with_a_nul_character_is_reported(intake: FeedIntake, store: Store) -> None:
+    # the reason shows the number masked, its last four characters kept: a NUL among them must not reach the table
+    kind = kind_by_code("death")
+    rows = [valid_row(kind, 0), valid_row(kind, 1, id_number="11010519491231\x0002X"), valid_row(kind, 2)]
+    receipt = upload(intake, meta("death-nul", kind="death", records=3), rows)
+    assert (receipt.accepted_records, receipt.rejected_records) == (2, 1)
+    [rejection] = receipt.rejections
+    assert (rejection.row_number, rejection.field, rejection.problem) == (2, "id_number", "charset")
+    assert "\x00" not in rejection.reason

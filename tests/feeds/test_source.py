@@ -171,3 +171,37 @@ def test_a_csv_file_gives_its_header_and_records(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(InvalidArgument, match="header row"), open_csv(empty):
         pass
+
+
+@pytest.mark.parametrize(
+    ("value", "yuan"),
+    [("99999999999999999999", False), ("440308199901101512", True), ("-99999999999999999999", False)],
+)
+def test_an_amount_too_large_for_the_wire_is_left_out_not_a_crash(value: str, yuan: bool) -> None:
+    # int64 on the wire: a bigger number used to raise ValueError out of the whole read, quoting the number
+    mapping = RowMapping(SETTLEMENT, yuan=frozenset({"total_fen"}) if yuan else frozenset())
+    out = list(mapping.reader(HEADER).rows([ROW, [*ROW[:5], value, *ROW[6:]]]))
+    assert isinstance(out[0], pb.MedicalSettlementRow)
+    rejection = out[1]
+    assert isinstance(rejection, Rejection)
+    assert (rejection.row_number, rejection.field, rejection.problem) == (2, "total_fen", "amount")
+    assert value.lstrip("-") not in rejection.reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "UTF8"])
+def test_a_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path: Path, encoding: str) -> None:
+    # Excel's "CSV UTF-8" starts with a BOM; an operator who names the encoding must still find id_number
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\ufeff" + ",".join(HEADER) + "\n" + ",".join(ROW) + "\n").encode())
+    with open_csv(path, encoding=encoding) as (header, records):
+        assert header == HEADER
+        [row] = list(RowMapping(SETTLEMENT).reader(header).rows(records))
+    assert isinstance(row, pb.MedicalSettlementRow) and row.id_number == ROW[0]
+
+
+def test_rows_with_nothing_in_them_are_blank_lines_too(tmp_path: Path) -> None:
+    # spreadsheets export emptied rows as bare delimiters: they are not records of people with no ID number
+    path = tmp_path / "excel.csv"
+    path.write_text(",".join(HEADER) + "\n" + ",".join(ROW) + "\n,,,,,,,\n  \n" + ",".join(ROW) + "\n,,,,,,,\n")
+    with open_csv(path) as (_, records):
+        assert list(records) == [ROW, ROW]

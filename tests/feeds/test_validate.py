@@ -209,3 +209,13 @@ def test_columns_are_read_with_the_collector_paused_and_it_resumes_as_it_was() -
         assert not gc.isenabled()  # paused by someone else: left paused
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("amount", [440308199901101512, -440308199901101512])
+def test_an_id_number_in_an_amount_field_is_not_quoted_whole(
+    amount: int, tokenizer: Tokenizer, cipher: FieldCipher
+) -> None:
+    # a column mapped the wrong way round sends ID numbers as amounts: the refusal must not repeat them
+    name, problem, reason = one_bad("medical_settlement", tokenizer, cipher, total_fen=amount)
+    assert (name, problem) == ("total_fen", "range")
+    assert "440308199901101512" not in reason and "********" in reason
