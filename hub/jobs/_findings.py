@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hub.errors import InvalidArgument
+from hub.identifiers import validate_id_number, validate_uscc
 from hub.logs import ID_NUMBER_PATTERN
 
 
@@ -55,11 +56,31 @@ class Finding:
 
 def evidence_text(evidence: Mapping[str, Any]) -> str:
     """``evidence`` as canonical JSON (sorted keys); refuses anything shaped like an ID number (findings hold
-    tokens). Every sink stores or compares this text, so equal evidence is equal text."""
+    tokens), unless it is a member's credit code that cannot be one. Every sink stores or compares this text, so
+    equal evidence is equal text."""
     text = json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str)
-    if ID_NUMBER_PATTERN.search(text):
+    if any(not _credit_code(match.group()) for match in ID_NUMBER_PATTERN.finditer(text)):
         raise InvalidArgument("evidence", "a finding's evidence must not hold an ID number; use the person's token")
     return text
+
+
+def _credit_code(candidate: str) -> bool:
+    """Whether an ID-number-shaped run is a unified social credit code that cannot be a citizen ID number.
+
+    Many government bodies' codes are digits only (``111306290000123470``); evidence names the member asked, and
+    refusing it would fail the whole cross-check at the first finding that bureau's answer yields.
+    """
+    if len(candidate) != 18:
+        return False
+    try:
+        validate_uscc(candidate)
+    except InvalidArgument:
+        return False
+    try:
+        validate_id_number(candidate)
+    except InvalidArgument:
+        return True
+    return False
 
 
 def checked_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:

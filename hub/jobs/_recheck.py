@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -68,7 +69,8 @@ class PeriodicRecheck:
         if last is None:
             return True
         months = settings.recheck_months.get(category(settings, enrolment.programme), 12)
-        return last.date() <= months_before(now, months)
+        zone = ZoneInfo(settings.timezone)  # calendar dates where the bureaus are, not in UTC
+        return last.astimezone(zone).date() <= months_before(now.astimezone(zone), months)
 
     async def run(self, context: JobContext) -> JobOutcome:
         settings = context.settings.jobs

@@ -106,8 +106,9 @@ class JobRunner:
         """Take over every run whose holder stopped renewing its lease; resume each in the background."""
         resumed = []
         for run_id, holder in self.leases.stale():
-            if holder == self.holder or run_id in self._tasks:
-                continue  # ours: slow, not dead
+            if run_id in self._tasks:
+                continue  # ours, in hand: slow, not dead
+            # Held by this process with no task running it (its end could not be written, say): dead, take it over.
             claim = self.leases.take_over(run_id, holder)
             if claim is None:
                 continue
