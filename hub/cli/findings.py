@@ -130,10 +130,12 @@ def list_(
 
 
 def _show(finding: Finding, names: PersonNames, titles: dict[str, str], today: dt.date) -> dict[str, Any]:
+    from hub.findings._labels import title_of
+
     return {
         "id": finding.id,
         "rule": finding.rule,
-        "title": titles.get(finding.rule, ""),
+        "title": title_of(titles, finding.rule, finding.region),
         "signal": finding.signal.value,
         "severity": finding.severity,
         "status": finding.status.value,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.findings._book import Finding
-from hub.findings._labels import PROGRAMMES, SEVERITIES, SIGNALS, STATUSES, label, yuan
+from hub.findings._labels import PROGRAMMES, SEVERITIES, SIGNALS, STATUSES, label, title_of, yuan
 from hub.findings._names import PersonNames
 
 _CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -80,7 +80,7 @@ def columns(names: PersonNames | None, titles: Mapping[str, str], today: dt.date
     return [
         ("编号 ID", lambda f: f.id),
         ("规则 Rule", lambda f: f.rule),
-        ("规则名称 Rule title", lambda f: titles.get(f.rule, "")),
+        ("规则名称 Rule title", lambda f: title_of(titles, f.rule, f.region)),
         ("类别 Signal", lambda f: label(SIGNALS, f.signal.value)),
         ("严重程度 Severity", lambda f: label(SEVERITIES, f.severity)),
         ("地区 Locality", lambda f: f.locality),

@@ -47,11 +47,14 @@ if TYPE_CHECKING:
 
 
 def rule_titles(rules: RuleBook) -> dict[str, str]:
-    """Rule code → title (the default's, overridden by any region that renames it)."""
+    """Rule titles for ``title_of``: ``code`` → the first rule file's title (the default's), and
+    ``region:code`` → the title of each region whose file renames the rule, shown on that region's findings."""
     titles: dict[str, str] = {}
     for region in rules.regions:
         for rule in region.rules:
             titles.setdefault(rule.code, rule.title)
+            if titles[rule.code] != rule.title:
+                titles[f"{region.prefix}:{rule.code}"] = rule.title
     return titles
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 PROGRAMMES = {
     "dibao": "低保 dibao",
     "tekun": "特困 tekun",
@@ -33,3 +35,8 @@ def label(labels: dict[str, str], code: str) -> str:
 
 def yuan(fen: int | None) -> str:
     return "" if fen is None else f"{fen / 100:.2f}"
+
+
+def title_of(titles: Mapping[str, str], rule: str, region: str) -> str:
+    """The title of ``rule`` as the rule file of ``region`` (a finding's ``region``) states it (``rule_titles``)."""
+    return titles.get(f"{region}:{rule}") or titles.get(rule, "")

@@ -12,6 +12,7 @@ from hub.feeds._kinds import enum_codes
 from hub.findings._book import Action, Finding, FindingEvent, FindingFilter
 from hub.findings._engine import ComparisonSummary
 from hub.findings._export import ExportFormat
+from hub.findings._labels import title_of
 from hub.findings._models import Status
 from hub.findings._names import PersonNames
 from hub.findings._rules import Severity, Signal
@@ -100,7 +101,7 @@ def finding_to_proto(
     message = pb.Finding(
         finding_id=finding.id,
         rule=finding.rule,
-        rule_title=titles.get(finding.rule, ""),
+        rule_title=title_of(titles, finding.rule, finding.region),
         signal=SIGNAL_WIRE[finding.signal],
         severity=SEVERITY_WIRE.get(finding.severity, pb.FINDING_SEVERITY_UNSPECIFIED),
         locality=finding.locality,

@@ -16,6 +16,7 @@ from hub.findings import (
     FindingFilter,
     PersonNames,
     load_rules,
+    parse_rules,
     rule_titles,
     run_comparison,
     write_findings,
@@ -100,3 +101,27 @@ def test_xlsx_opens_with_a_bold_bilingual_header(store: Store, intake: FeedIntak
     header = [cell.value for cell in sheet[1]]
     assert header[: len(HEADERS)] == HEADERS and sheet["A1"].font.bold
     assert sheet.max_row == rows + 1 == 3
+
+
+def test_a_region_that_renames_a_rule_shows_its_own_title_on_its_findings(store: Store, intake: FeedIntake) -> None:
+    """``rule_titles``: the default's title, overridden by a region that renames the rule — on that region's
+    findings only (a county's wording must not replace the default's elsewhere, nor the reverse)."""
+    from tests.findings.test_rules import default_document
+
+    county_title = "容城县：救助对象死亡 / died (Rongcheng wording)"
+    rules = parse_rules(
+        {"": default_document(), "130629": {"region": "130629", "rules": {"member_died": {"title": county_title}}}}
+    )
+    world = World()
+    for locality in ("110105", "130629"):
+        died = world.household(locality, 2)
+        world.death(died[1], "2025-05-01")
+    world.load(intake)
+    run_comparison(store, rules, as_of=AS_OF, clock=lambda: NOW)
+    book = FindingBook(store, clock=lambda: NOW)
+    buffer = io.BytesIO()
+    write_findings(book.iterate(), buffer, ExportFormat.CSV, titles=rule_titles(rules), today=book.today())
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
+    titles = {row["地区 Locality"]: row["规则名称 Rule title"] for row in rows}
+    default_title = rules.region("").rule("member_died").title
+    assert titles == {"110105": default_title, "130629": county_title}
