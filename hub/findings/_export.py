@@ -59,6 +59,20 @@ def _china(moment: dt.datetime | None) -> str:
     return "" if moment is None else moment.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M")
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def typed_text(value: str | None) -> str:
+    """Free text an officer typed (a reason, a reviewer's name) as a cell that can only be text.
+
+    A reason starting ``=`` would be a live formula in the spreadsheet a bureau opens (openpyxl writes it as one;
+    Excel runs it from a CSV): a leading apostrophe keeps it the words that were typed.
+    """
+    text = value or ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def summary(evidence: Mapping[str, Any]) -> str:
     """``key=value`` of the values compared, for one cell."""
     return "; ".join(f"{k}={evidence[k]}" for k in _SUMMARY_KEYS if evidence.get(k) not in (None, "", {}))
@@ -95,9 +109,9 @@ def columns(names: PersonNames | None, titles: Mapping[str, str], today: dt.date
         ("比对依据 Evidence", lambda f: summary(f.evidence)),
         ("数据版本 Feed versions", lambda f: _versions(f.evidence)),
         ("记录 Record keys", lambda f: ",".join(f.evidence.get("record_keys") or [f.evidence.get("record", "")])),
-        ("核查人 Reviewer", lambda f: f.reviewer or ""),
+        ("核查人 Reviewer", lambda f: typed_text(f.reviewer)),
         ("核查时间 Reviewed at", lambda f: _china(f.reviewed_at)),
-        ("理由 Reason", lambda f: f.reason or ""),
+        ("理由 Reason", lambda f: typed_text(f.reason)),
         ("多发金额(元) Overpayment (yuan)", lambda f: yuan(f.overpayment_fen)),
     ]
 

@@ -103,6 +103,28 @@ def test_xlsx_opens_with_a_bold_bilingual_header(store: Store, intake: FeedIntak
     assert sheet.max_row == rows + 1 == 3
 
 
+def test_typed_text_that_looks_like_a_formula_stays_text(store: Store, intake: FeedIntake) -> None:
+    """A reason an officer typed must never become a live formula in the bureau's spreadsheet."""
+    prepare(store, intake)
+    book = FindingBook(store, clock=lambda: NOW)
+    duplicate = book.find(FindingFilter(rules=("duplicate_locality",)))[0]
+    book.review(duplicate.id, Action.START, reviewer="@赵六")
+    book.review(duplicate.id, Action.DISMISS, reviewer="@赵六", reason='=HYPERLINK("http://x.example","详情")')
+    xlsx = io.BytesIO()
+    write_findings(book.iterate(), xlsx, ExportFormat.XLSX, today=book.today())
+    sheet = load_workbook(io.BytesIO(xlsx.getvalue())).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    reason = next(row for row in sheet.iter_rows(min_row=2) if row[1].value == "duplicate_locality")
+    cell = reason[header.index("理由 Reason")]
+    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://x.example","详情")'
+    assert reason[header.index("核查人 Reviewer")].value == "'@赵六"
+    text = io.BytesIO()
+    write_findings(book.iterate(), text, ExportFormat.CSV, today=book.today())
+    rows = {row["规则 Rule"]: row for row in csv.DictReader(io.StringIO(text.getvalue().decode("utf-8-sig")))}
+    assert rows["duplicate_locality"]["理由 Reason"].startswith("'=")
+
+
 def test_a_region_that_renames_a_rule_shows_its_own_title_on_its_findings(store: Store, intake: FeedIntake) -> None:
     """``rule_titles``: the default's title, overridden by a region that renames the rule — on that region's
     findings only (a county's wording must not replace the default's elsewhere, nor the reverse)."""
