@@ -26,6 +26,10 @@ Validator = Callable[[ProtoMessage], list[str]]
 #: The range a ``google.protobuf.Timestamp`` may hold: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
 EARLIEST_SECONDS, LATEST_SECONDS = -62_135_596_800, 253_402_300_799
 
+#: The longest a household check may ask the hub to wait for one source: a registry slower than this is down
+#: for the asker's purposes, and an unbounded wait would hold the call and its fan-out open for days.
+MAX_SOURCE_DEADLINE_MS = 60_000
+
 
 def check_timestamp(stamp: Timestamp, field: str) -> None:
     """Refuse a Timestamp outside years 1-9999 with ``INVALID_ARGUMENT`` naming ``field``.
@@ -93,8 +97,10 @@ def _household_check(body: ProtoMessage) -> list[str]:
     assert isinstance(body, v.HouseholdCheckRequest)
     if not body.members:
         raise InvalidArgument("members", "name every household member to check")
-    if body.deadline_ms < 0:
-        raise InvalidArgument("deadline_ms", "a deadline cannot be negative")
+    if not 0 <= body.deadline_ms <= MAX_SOURCE_DEADLINE_MS:
+        raise InvalidArgument(
+            "deadline_ms", f"a source's deadline is 0 (the hub's default) to {MAX_SOURCE_DEADLINE_MS:,} ms"
+        )
     return _ids((f"members[{i}].id_number", p.id_number) for i, p in enumerate(body.members))
 
 

@@ -474,3 +474,14 @@ def test_a_source_answering_unreadable_bytes_is_reported_and_the_others_still_an
     assert by_kind["hrss"].status == v.SOURCE_OK
     assert by_kind["housing"].status == v.SOURCE_UNAVAILABLE and "not a readable envelope" in by_kind["housing"].detail
     assert not report.complete
+
+
+@pytest.mark.parametrize("deadline_ms", [-1, 60_001, 2_000_000_000])
+def test_a_household_check_deadline_outside_its_range_is_refused_naming_the_field(
+    world: World, deadline_ms: int
+) -> None:
+    app, _ = world.hub(transport=garbled_nodes(world))
+    ref = consent(world, app, scopes=("hrss",))
+    with pytest.raises(HubError) as refused:
+        check(world, app, ref, sources=("hrss",), deadline_ms=deadline_ms)
+    assert refused.value.reason == "INVALID_ARGUMENT" and refused.value.field == "deadline_ms"
