@@ -13,11 +13,13 @@ Common keys: ``base_dir`` (relative paths resolve against it; default: the worki
 from __future__ import annotations
 
 import asyncio
+import codecs
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from adapters._datasets import ColumnMap, Dataset, DatasetSpec
 from hub.errors import InvalidArgument
@@ -94,6 +96,14 @@ def _csv(
     refresh = config.get("refresh_seconds", 2.0)
     if not isinstance(refresh, int | float) or refresh < 0:
         raise InvalidArgument("refresh_seconds", "must be a number of seconds, zero or more")
+    encoding = _text(config, "encoding", "encoding", "utf-8-sig")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InvalidArgument("encoding", f"{encoding!r} is not a known text encoding, e.g. utf-8-sig or gbk") from None
+    delimiter = _text(config, "delimiter", "delimiter", ",")
+    if len(delimiter) != 1:
+        raise InvalidArgument("delimiter", "must be one character, e.g. ',' or ';'")
     datasets: dict[str, Dataset] = {}
     for spec in specs:
         file = _text(settings[spec.name], "file", f"datasets.{spec.name}.file", f"{spec.name}.csv")
@@ -102,8 +112,8 @@ def _csv(
             folder / file,
             columns[spec.name],
             required=spec.required,
-            encoding=_text(config, "encoding", "encoding", "utf-8-sig"),
-            delimiter=_text(config, "delimiter", "delimiter", ","),
+            encoding=encoding,
+            delimiter=delimiter,
             refresh_seconds=float(refresh),
         )
     return datasets
@@ -118,14 +128,22 @@ def _sql(
 ) -> tuple[dict[str, Dataset], Closer]:
     from adapters._sql import SqlDataset, make_engine
 
-    url = make_url(_text(config, "url", "url"))
+    try:
+        url = make_url(_text(config, "url", "url"))
+    except (ArgumentError, ValueError):
+        raise InvalidArgument(
+            "url", "is not a SQLAlchemy database URL, e.g. postgresql+psycopg://reader@db/rk"
+        ) from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)
         url = url.set(database=str(path if path.is_absolute() else base_dir / path))
     schema = config.get("schema")
     if schema is not None and not isinstance(schema, str):
         raise InvalidArgument("schema", "must be a string")
-    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        engine = make_engine(url.render_as_string(hide_password=False))
+    except (NoSuchModuleError, ImportError):
+        raise InvalidArgument("url", f"the database driver of {url.drivername!r} is not installed") from None
     datasets: dict[str, Dataset] = {
         spec.name: SqlDataset(
             spec.name,

@@ -84,6 +84,8 @@ class ColumnMap:
     @classmethod
     def from_config(cls, spec: DatasetSpec, columns: Mapping[str, Any] | None, where: str) -> ColumnMap:
         mapping = {name: name for name in spec.fields}
+        if columns is not None and not isinstance(columns, Mapping):
+            raise InvalidArgument(f"{where}.columns", "must be a table of logical field = agency column")
         for logical, native in (columns or {}).items():
             if logical not in spec.fields:
                 raise InvalidArgument(

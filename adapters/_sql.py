@@ -126,9 +126,17 @@ class SqlDataset:
         mapped = self._reflect()
         assert self._table is not None
         values = {mapped[k].name: _coerce(v, mapped[k]) for k, v in row.items() if k in mapped}
-        condition = sa.and_(*(mapped[k] == _coerce(row.get(k), mapped[k]) for k in key))
+        # The row may be stored under another spelling of the number (``x``, 15 digits): match them all, keep it.
+        number = normalised_id(to_text(row[ID])) or to_text(row[ID])
+        condition = sa.and_(
+            *(
+                mapped[k].in_(stored_forms(number)) if k == ID else mapped[k] == _coerce(row.get(k), mapped[k])
+                for k in key
+            )
+        )
+        changes = {name: value for name, value in values.items() if name != mapped[ID].name}
         with self._engine.begin() as connection:
-            updated = connection.execute(sa.update(self._table).where(condition).values(values))
+            updated = connection.execute(sa.update(self._table).where(condition).values(changes))
             if updated.rowcount == 0:
                 connection.execute(sa.insert(self._table).values(values))
 

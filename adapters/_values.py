@@ -54,13 +54,23 @@ def to_text(value: object) -> str:
 
 
 def parse_date(text: str) -> dt.date | None:
-    """``2024-03-01``, ``2024/03/01``, ``20240301`` or an ISO datetime; ``None`` if empty or unreadable."""
+    """``2024-03-01``, ``2024/03/01``, ``20240301`` or an ISO datetime; ``None`` if empty or unreadable.
+
+    A datetime with an offset is read as its date in China (UTC+8); one without is taken as China's civil time.
+    """
     text = text.strip()
     if not text:
         return None
     if len(text) == 8 and text.isdigit():
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     text = text.replace("/", "-")
+    if len(text) > 10:  # a moment with an offset (timestamptz, ``...Z``) falls on its date in China
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(CHINA).date()
     try:
         return dt.date.fromisoformat(text[:10])
     except ValueError:

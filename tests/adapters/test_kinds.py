@@ -239,3 +239,17 @@ def test_facts_follow_the_calendar(demo: Demo) -> None:
     medical = load_adapter("medical-insurance", {**demo.config("medical-insurance", "memory"), "today": later})
     facts = facts_of(ask(medical, services.HOUSEHOLD_CHECK, [spouse]))
     assert facts[(spouse, "out_of_pocket_12m_fen")] == "0"
+
+
+def test_datetimes_with_an_offset_are_read_as_dates_in_china(demo: Demo) -> None:
+    """A database's timestamptz (or an ISO export in UTC) at 00:30 in Beijing is that day, not the day before."""
+    from adapters import load_adapter
+
+    father = demo.persons["B.father"].id_number
+    config = demo.config("public-security", "memory")
+    for row in config["datasets"]["household_members"]["rows"]:
+        if row["GMSFHM"] == father:
+            row["SWRQ"] = dt.datetime(2025, 4, 14, 16, 30, tzinfo=dt.UTC)  # 2025-04-15 00:30 in Beijing
+    adapter = load_adapter("public-security", config)
+    facts = facts_of(ask(adapter, services.HOUSEHOLD_CHECK, [father]))
+    assert facts[(father, "death_date")] == "2025-04-15"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -163,9 +164,25 @@ def test_sql_builtin_keeps_its_backend() -> None:
         ({"backend": "csv", "folder": ".", "refresh_seconds": -1}, "refresh_seconds"),
         ({"backend": "memory", "today": "yesterday"}, "today"),
         ({"backend": "memory", "member": 7}, "member"),
+        (
+            {"backend": "memory", "datasets": {"insured_persons": {"columns": ["SFZH"]}}},
+            "datasets.insured_persons.columns",
+        ),
+        ({"backend": "sql", "url": "not a url"}, "url"),
+        ({"backend": "sql", "url": "nosuchdb+nodriver://reader@db/rk"}, "url"),
+        ({"backend": "sql", "url": "postgresql://reader@db:port/rk"}, "url"),
+        ({"backend": "csv", "folder": ".", "encoding": "utf-9"}, "encoding"),
+        ({"backend": "csv", "folder": ".", "delimiter": ";;"}, "delimiter"),
     ],
 )
 def test_bad_config_is_invalid_argument_naming_the_key(config: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         load_adapter("hrss", config)
     assert caught.value.field == field
+
+
+@pytest.mark.skipif(importlib.util.find_spec("MySQLdb") is not None, reason="the MySQL driver is installed here")
+def test_a_url_whose_driver_is_not_installed_names_the_url() -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        load_adapter("hrss", {"backend": "sql", "url": "mysql://reader:secret@db/rs"})
+    assert caught.value.field == "url" and "secret" not in str(caught.value)

@@ -163,3 +163,51 @@ def test_demo_over_postgresql(postgres_base: str, demo: Demo) -> None:
         with engine.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def test_exit_notice_updates_a_roster_row_stored_with_a_lower_case_x_or_a_legacy_number(
+    database: tuple[str, str | None], demo: Demo
+) -> None:
+    """The roster keeps numbers as it received them; an exit must end that row, not add a second one."""
+    url, schema = database
+    spouse, mother = demo.persons["A.spouse"].id_number, demo.persons["B.mother"].id_number
+    engine = sa.create_engine(url)
+    table = sa.Table(
+        "jzdx",
+        sa.MetaData(schema=schema),
+        sa.Column("SFZH", sa.String(18), index=True),
+        sa.Column("JZLB", sa.String(10)),
+        sa.Column("XZQH", sa.String(6)),
+        sa.Column("KSRQ", sa.Date),
+        sa.Column("JSRQ", sa.Date),
+        sa.Column("ZT", sa.String(4)),
+        sa.Column("ZJBH", sa.String(20)),
+    )
+    table.create(engine)
+    stored = {spouse: spouse.lower(), mother: mother[:6] + mother[8:17]}
+    with engine.begin() as connection:
+        for number in stored.values():
+            connection.execute(
+                sa.insert(table).values(SFZH=number, JZLB="低保", XZQH="130629", KSRQ=dt.date(2020, 1, 1), ZT="在保")
+            )
+    columns = {"id_number": "SFZH", "programme": "JZLB", "locality": "XZQH", "since": "KSRQ", "until": "JSRQ"}
+    config: dict[str, Any] = {
+        "kind": "civil-affairs",
+        "url": url,
+        "today": demo.today.isoformat(),
+        "datasets": {
+            "assistance_records": {"table": "jzdx", "columns": {**columns, "status": "ZT", "reference": "ZJBH"}}
+        },
+        **({"schema": schema} if schema else {}),
+    }
+    adapter = load_adapter("sql", config)
+    for number in stored:
+        record = pb.AssistanceRecord(id_number=number, programme=pb.DIBAO, locality="130629")
+        assert answer(adapter, pb.EnrolmentNotice(change=pb.EXIT, record=record), services.ENROLMENT_NOTICE).recorded
+    reply = ask(adapter, services.ASSISTANCE_INQUIRY, list(stored))
+    asyncio.run(adapter.aclose())
+    assert sorted((r.id_number, r.status) for r in reply.records) == sorted((n, pb.ENDED) for n in stored)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(table.c["SFZH"], table.c["ZT"])).all()
+    engine.dispose()
+    assert sorted(rows) == sorted((spelling, "停保") for spelling in stored.values()), "updated in place, as stored"
