@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from hub.audit._checkpoint import DEFAULT_ORIGIN, SignedCheckpoint
 from hub.audit._log import ENTRIES, AuditLog, entry_from_row
@@ -83,6 +83,10 @@ def _text(obj: dict[str, Any], key: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str):
         raise Malformed(f"{key} is missing or not a string")
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate (a "\\ud800" escape): no UTF-8 spelling, so nothing to hash
+        raise Malformed(f"{key} is not valid Unicode text") from None
     return value
 
 
@@ -153,7 +157,12 @@ def checkpoint_to_json(checkpoint: SignedCheckpoint) -> dict[str, Any]:
     }
 
 
+CHECKPOINT_KEYS = frozenset({"type", "body", "keyid", "signature"})
+
+
 def checkpoint_from_json(obj: dict[str, Any]) -> SignedCheckpoint:
+    if obj.keys() != CHECKPOINT_KEYS:  # anything beside the signed body would pass for verified
+        raise Malformed(f"a checkpoint has exactly the fields {', '.join(sorted(CHECKPOINT_KEYS))}")
     return SignedCheckpoint.from_body(
         _text(obj, "body").encode(), _text(obj, "keyid"), _unb64(obj.get("signature"), "signature")
     )
@@ -179,24 +188,38 @@ def export(store: Store, path: Path, *, include_payloads: bool = False, batch_si
     path = Path(path)
     log = AuditLog(store)
     partial = path.with_name(path.name + ".partial")
-    with store.session() as session, partial.open("w", encoding="utf-8", newline="\n") as out:
-        size = log.size(session)
-        checkpoints = log.checkpoints(session, max_size=size)
-        header = {
-            "type": "header",
-            "format": FORMAT,
-            "origin": checkpoints[-1].origin if checkpoints else DEFAULT_ORIGIN,
-            "exported_at": format_time(dt.datetime.now(dt.UTC)),
-            "tree_size": size,
-            "payloads": include_payloads,
-        }
-        out.write(_line(header))
-        statement = select(ENTRIES).where(ENTRIES.c.seq < size).order_by(ENTRIES.c.seq)
-        for row in session.execute(statement.execution_options(yield_per=batch_size)):
-            out.write(_line(entry_to_json(entry_from_row(row), include_payload=include_payloads)))
-        for checkpoint in checkpoints:
-            out.write(_line(checkpoint_to_json(checkpoint)))
-        out.flush()
-        os.fsync(out.fileno())
-    partial.replace(path)
+    try:
+        with store.session() as session, partial.open("w", encoding="utf-8", newline="\n") as out:
+            size = log.size(session)
+            checkpoints = log.checkpoints(session, max_size=size)
+            header = {
+                "type": "header",
+                "format": FORMAT,
+                "origin": checkpoints[-1].origin if checkpoints else DEFAULT_ORIGIN,
+                "exported_at": format_time(dt.datetime.now(dt.UTC)),
+                "tree_size": size,
+                "payloads": include_payloads,
+            }
+            out.write(_line(header))
+            statement = select(ENTRIES).where(ENTRIES.c.seq < size).order_by(ENTRIES.c.seq)
+            for row in session.execute(statement.execution_options(yield_per=batch_size)):
+                out.write(_line(_entry_line(row, include_payloads)))
+            for checkpoint in checkpoints:
+                out.write(_line(checkpoint_to_json(checkpoint)))
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half-written file (with payloads: personal data) left behind
+        raise
     return ExportSummary(path, size, len(checkpoints))
+
+
+def _entry_line(row: Row[Any], include_payload: bool) -> dict[str, Any]:
+    """An entry row as exported. The stored payload goes out as it is, even one that no longer hashes to
+    ``payload_sha256`` (changed in the database): the verifier then names the entry, where building the
+    record from it would refuse, and with it the whole export."""
+    payload = row.payload
+    obj = entry_to_json(entry_from_row(row, with_payload=False), include_payload=False)
+    obj["payload"] = _b64(payload) if include_payload and payload is not None else None
+    return obj

@@ -31,7 +31,10 @@ def audit_handlers(log: AuditLog, tokenizer: Tokenizer) -> dict[str, LocalHandle
     async def inclusion_proof(request: Opened, call: Call) -> ProtoMessage:
         body = request.body(audit_pb2.InclusionProofRequest)
         entry: int | str = body.seq if body.WhichOneof("entry") == "seq" else body.message_id
-        return inclusion_to_proto(log.inclusion_proof(entry, body.tree_size or None), log.latest_checkpoint())
+        proof = log.inclusion_proof(entry, body.tree_size or None)
+        # The checkpoint of the proof's own size (the proto's contract), not the latest: that one is of another
+        # size when the client named one, or when the scheduler signed a newer one meanwhile.
+        return inclusion_to_proto(proof, log.checkpoint_at(proof.tree_size))
 
     async def consistency_proof(request: Opened, call: Call) -> ProtoMessage:
         body = request.body(audit_pb2.ConsistencyProofRequest)

@@ -85,7 +85,7 @@ class ConsistencyProof:
         verify_consistency(self.first, self.second, first_root, second_root, self.hashes)
 
 
-def entry_from_row(row: AuditEntryRow | Row[Any]) -> AuditEntry:
+def entry_from_row(row: AuditEntryRow | Row[Any], *, with_payload: bool = True) -> AuditEntry:
     tokens = row.subject_tokens
     record = AuditRecord(
         kind=row.kind,
@@ -103,7 +103,7 @@ def entry_from_row(row: AuditEntryRow | Row[Any]) -> AuditEntry:
         signatures=decode_signatures(row.signatures),
         subject_tokens=tuple(tokens[i : i + TOKEN_SIZE] for i in range(0, len(tokens), TOKEN_SIZE)),
         outcome=row.outcome,
-        payload=row.payload,
+        payload=row.payload if with_payload else None,
     )
     return AuditEntry(row.seq, row.recorded_at, row.prev_hash, row.entry_hash, record)
 
@@ -232,6 +232,15 @@ class AuditLog:
     def latest_checkpoint(self, session: Session | None = None) -> SignedCheckpoint | None:
         with self.store.session_or(session) as reader:
             row = reader.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.id.desc()).limit(1)).one_or_none()
+        return _checkpoint_from_row(row) if row is not None else None
+
+    def checkpoint_at(self, tree_size: int, session: Session | None = None) -> SignedCheckpoint | None:
+        """The latest checkpoint the hub signed over exactly ``tree_size`` entries, if any."""
+        statement = (
+            select(CHECKPOINTS).where(CHECKPOINTS.c.tree_size == tree_size).order_by(CHECKPOINTS.c.id.desc()).limit(1)
+        )
+        with self.store.session_or(session) as reader:
+            row = reader.execute(statement).one_or_none()
         return _checkpoint_from_row(row) if row is not None else None
 
     def checkpoints(self, session: Session | None = None, *, max_size: int | None = None) -> list[SignedCheckpoint]:

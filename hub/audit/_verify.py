@@ -43,11 +43,18 @@ class VerifyReport:
         return self.entries - self.signed_size
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # readers disagree on which of two equal keys wins
+        raise ValueError("a key appears twice")
+    return obj
+
+
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
     with path.open("rb") as source:
         for number, raw in enumerate(source, start=1):
             try:
-                obj = json.loads(raw)
+                obj = json.loads(raw, object_pairs_hook=_unique)
             except (ValueError, UnicodeDecodeError):
                 obj = None
             yield number, obj if isinstance(obj, dict) else None

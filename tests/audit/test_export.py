@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from hub.audit import AuditLog, AuditTampered, export, verify_export
-from hub.audit._export import entry_from_json
+from hub.audit._export import entry_from_json, entry_to_json
 from hub.audit._merkle import EMPTY_ROOT
+from hub.audit._models import AuditEntryRow
 from hub.audit._record import entry_hash
 from hub.envelope import SigningKey
 from hub.store import Store
@@ -209,3 +211,82 @@ def test_a_missing_or_foreign_header_is_refused(exported: Path, hub_key: Signing
     content[0] = first_line
     error = tampered_with(write(exported, content), hub_key)
     assert (error.problem, error.line) == ("malformed", 1)
+
+
+@pytest.mark.parametrize(
+    ("field", "forged"),
+    [
+        (b'"sender":"', b"\\ud800"),  # a lone surrogate spelled as a JSON escape
+        (b'"sender":"', b"\xed\xa0\x80"),  # the same surrogate as raw bytes: not UTF-8
+        (b'"keyid":"', b"\\udc00"),  # inside a signature's keyid
+    ],
+)
+def test_a_lone_surrogate_in_an_entry_is_reported_not_a_crash(
+    exported: Path, hub_key: SigningKey, field: bytes, forged: bytes
+) -> None:
+    content = lines(exported)
+    content[line_of(3) - 1] = content[line_of(3) - 1].replace(field, field + forged, 1)
+    error = tampered_with(write(exported, content), hub_key)
+    assert (error.problem, error.line, error.seq) == ("malformed", line_of(3), 3)
+
+
+def test_a_lone_surrogate_in_a_checkpoint_is_reported_not_a_crash(exported: Path, hub_key: SigningKey) -> None:
+    content = lines(exported)
+    content[-1] = content[-1].replace(b'"body":"', b'"body":"\\udc00', 1)
+    error = tampered_with(write(exported, content), hub_key)
+    assert (error.problem, error.line) == ("malformed", len(content))
+
+
+def test_a_checkpoint_line_with_an_extra_field_is_refused(exported: Path, hub_key: SigningKey) -> None:
+    """Only the signed body counts; an unsigned field beside it (a forged note, a size) must not pass as verified."""
+    content = lines(exported)
+    content[-1] = _edit(content[-1], tree_size=ENTRIES + 5)
+    error = tampered_with(write(exported, content), hub_key)
+    assert (error.problem, error.line) == ("malformed", len(content))
+
+
+def test_a_failed_export_leaves_no_file_behind(
+    store: Store, audit_log: AuditLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.session() as session:
+        audit_log.append_many(session, [make_record(n) for n in range(3)])
+    calls = []
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return entry_to_json(*args, **kwargs)
+
+    monkeypatch.setattr("hub.audit._export.entry_to_json", failing)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        export(store, out / "audit.jsonl", include_payloads=True)
+    assert list(out.iterdir()) == []  # neither the export nor a half-written .partial (with payloads)
+
+
+def test_a_payload_replaced_in_the_database_is_exported_and_located(
+    store: Store, audit_log: AuditLog, hub_key: SigningKey, tmp_path: Path
+) -> None:
+    """A body changed (or re-added after a purge) in the database must not make the log unexportable: the
+    export carries it and the offline verifier names the entry."""
+    for n in range(4):
+        with store.session() as session:
+            audit_log.append(session, make_record(n))
+    audit_log.checkpoint()
+    with store.session() as session:
+        session.execute(update(AuditEntryRow).where(AuditEntryRow.seq == 2).values(payload=b"other bytes"))
+    lean = export(store, tmp_path / "lean.jsonl")
+    assert verify_export(lean.path, hub_key.public).entries == 4  # hashes alone still verify
+    full = export(store, tmp_path / "full.jsonl", include_payloads=True)
+    error = tampered_with(full.path, hub_key)
+    assert (error.problem, error.line, error.seq) == ("payload_mismatch", line_of(2), 2)
+
+
+def test_a_line_with_a_duplicated_field_is_refused(exported: Path, hub_key: SigningKey) -> None:
+    """JSON readers disagree on which of two equal keys wins: the one hashed must be the only one shown."""
+    content = lines(exported)
+    content[line_of(3) - 1] = content[line_of(3) - 1].replace(b'{"type":"entry",', b'{"type":"entry","sender":"x",', 1)
+    error = tampered_with(write(exported, content), hub_key)
+    assert (error.problem, error.line) == ("malformed", line_of(3))

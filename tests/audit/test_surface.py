@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
+import pytest
+
 import hub.audit
+from hub import services
 from hub.audit import (
     AuditLog,
     access_report_to_proto,
@@ -14,7 +18,9 @@ from hub.audit import (
     consistency_to_proto,
     inclusion_to_proto,
 )
+from hub.audit._handlers import audit_handlers
 from hub.envelope import SigningKey
+from hub.privacy import Tokenizer
 from hub.store import Store
 from hub.v1 import audit_pb2
 
@@ -67,3 +73,58 @@ def test_protobuf_forms_carry_what_a_client_verifies(store: Store, audit_log: Au
         "dibao.application",
         "容民救〔2025〕0号",
     )
+
+
+class _Request:
+    """Stands in for an opened envelope: the handlers only read its body."""
+
+    def __init__(self, body: object) -> None:
+        self._body = body
+
+    def body(self, cls: type) -> object:
+        assert isinstance(self._body, cls)
+        return self._body
+
+
+def _inclusion(log: AuditLog, **fields: object) -> audit_pb2.InclusionProof:
+    handler = audit_handlers(log, Tokenizer({1: bytes(32)}, 1))[services.AUDIT_INCLUSION_PROOF]
+    answer = asyncio.run(handler(_Request(audit_pb2.InclusionProofRequest(**fields)), None))  # type: ignore[arg-type]
+    assert isinstance(answer, audit_pb2.InclusionProof)
+    return answer
+
+
+def _append(store: Store, log: AuditLog, *numbers: int) -> None:
+    with store.session() as session:
+        log.append_many(session, [make_record(n) for n in numbers])
+
+
+def test_an_inclusion_proof_for_an_older_size_carries_the_checkpoint_of_that_size(
+    store: Store, audit_log: AuditLog
+) -> None:
+    _append(store, audit_log, 0, 1)
+    audit_log.checkpoint()
+    _append(store, audit_log, 2, 3)
+    audit_log.checkpoint()
+    answer = _inclusion(audit_log, seq=1, tree_size=2)
+    assert answer.tree_size == 2
+    assert answer.checkpoint.tree_size == 2  # "a signed checkpoint of `tree_size`": one the client can verify with
+    checkpoint_from_proto(answer.checkpoint).verify(audit_log.signer.public)  # type: ignore[union-attr]
+    audit_log.inclusion_proof(1, 2).verify(answer.checkpoint.root_hash)
+
+
+def test_an_inclusion_proof_carries_the_checkpoint_it_was_made_for_when_another_is_signed_meanwhile(
+    store: Store, audit_log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append(store, audit_log, 0, 1)
+    audit_log.checkpoint()
+    prove = audit_log.inclusion_proof
+
+    def then_the_scheduler_signs(*args: object, **kwargs: object) -> object:
+        proof = prove(*args, **kwargs)  # type: ignore[arg-type]
+        _append(store, audit_log, 2)
+        audit_log.checkpoint()
+        return proof
+
+    monkeypatch.setattr(audit_log, "inclusion_proof", then_the_scheduler_signs)
+    answer = _inclusion(audit_log, seq=0)
+    assert answer.tree_size == answer.checkpoint.tree_size == 2
