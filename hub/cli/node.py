@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from hub.cli._context import CliContext, pass_cli
+from hub.errors import HubError
 
 
 @click.command("node")
@@ -37,7 +38,10 @@ def command(
     from hub.logs import configure_logging
 
     configure_logging(max(cli.verbose, 1), json=True)
-    config = tomllib.loads(adapter_config.read_text()) if adapter_config else {}
+    try:
+        config = tomllib.loads(adapter_config.read_text()) if adapter_config else {}
+    except tomllib.TOMLDecodeError as error:
+        raise click.ClickException(f"{adapter_config} is not valid TOML: {error}") from None
     if adapter_config is not None:  # relative folders and URLs in the file are relative to the file
         config.setdefault("base_dir", str(adapter_config.resolve().parent))
     settings = cli.settings
@@ -55,4 +59,11 @@ def command(
         click.echo(f"node {member_id} listening on port {running.port}", err=True)
         await serve_until_signalled(running, settings.server.shutdown_grace_seconds)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except FileNotFoundError as error:  # the hub's public signing key, which the node needs to verify requests
+        raise click.ClickException(
+            f"{error}. Copy the hub's public signing key into the PKI folder (`hubctl pki issue hub` creates it)."
+        ) from None
+    except (HubError, OSError) as error:  # no credentials (NOT_FOUND), an unknown adapter, a bad config, the port taken
+        raise click.ClickException(str(error)) from None

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from google.protobuf import text_format
@@ -17,6 +17,9 @@ from google.protobuf.message import Message as ProtoMessage
 from hub import services
 from hub.cli._context import CliContext, pass_cli
 from hub.errors import HubError
+
+if TYPE_CHECKING:
+    from hub.envelope import VerifyingKey
 
 T = TypeVar("T")
 
@@ -43,7 +46,6 @@ async def _ask(
     cli: CliContext, asker: Asker, service: str, body: ProtoMessage, answer_type: type[ProtoMessage], recipient: str
 ) -> None:
     from hub.app import hub_public_key_path
-    from hub.envelope import VerifyingKey
     from hub.grpc.client import HubClient
     from hub.grpc.credentials import channel_credentials
     from hub.pki import load_member
@@ -51,13 +53,10 @@ async def _ask(
 
     pki = cli.settings.pki_dir
     credentials = load_member(pki, asker.member)
-    hub_key = VerifyingKey.from_pem(
-        hub_public_key_path(pki, cli.settings.member_id).read_bytes(), owner=cli.settings.member_id
-    )
-    known = []
-    for other in asker.known:
-        path = pki / "members" / other.replace("/", "__") / "signing.pub.pem"
-        known.append(VerifyingKey.from_pem(path.read_bytes(), owner=other))
+    hub_key = _public_key(hub_public_key_path(pki, cli.settings.member_id), cli.settings.member_id)
+    known = [
+        _public_key(pki / "members" / other.replace("/", "__") / "signing.pub.pem", other) for other in asker.known
+    ]
     client = HubClient(
         asker.hub,
         member_id=asker.member,
@@ -84,6 +83,18 @@ async def _ask(
         click.echo(f"# verified signature: {key.owner} ({key.suite.name} {key.keyid[:16]}…)")
     click.echo("# request_hash matches the question sent")
     click.echo(text_format.MessageToString(answer.body, as_utf8=True).rstrip() or "(empty answer)")
+
+
+def _public_key(path: Path, owner: str) -> VerifyingKey:
+    """``owner``'s public signing key from the PKI folder, or a clear message naming the missing file."""
+    from hub.envelope import VerifyingKey
+
+    try:
+        return VerifyingKey.from_pem(path.read_bytes(), owner=owner)
+    except FileNotFoundError:
+        raise click.ClickException(
+            f"no public signing key for {owner} at {path}; copy that member's signing.pub.pem there"
+        ) from None
 
 
 @click.group("query")

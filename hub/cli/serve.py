@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -11,6 +12,9 @@ import sys
 import click
 
 from hub.cli._context import CliContext, counted, pass_cli
+from hub.errors import HubError
+
+log = logging.getLogger(__name__)
 
 
 @click.command("serve")
@@ -29,7 +33,8 @@ def command(cli: CliContext, listen: str | None, insecure: bool, workers: int | 
 
     Needs the hub's credentials from `hubctl pki init` and `hubctl pki issue hub`. An empty
     database is migrated on first start. With --workers N, N processes serve one port; SIGTERM to
-    the first stops them all gracefully.
+    the first stops them all gracefully; if a worker dies on its own, the first stops the others and
+    exits with status 1, so that a supervisor restarts the hub whole.
     """
     from hub.app import build_hub
     from hub.grpc.server import serve_until_signalled
@@ -56,9 +61,14 @@ def command(cli: CliContext, listen: str | None, insecure: bool, workers: int | 
             f"hub listening on {host}:{running.port} (pid {os.getpid()}, {counted(1 + len(children), 'process', 'processes')})",
             err=True,
         )
+        stopping = asyncio.Event()
+        lost: list[int] = []  # pids of workers that died on their own
+        watcher = asyncio.create_task(_watch(children, lost, stopping)) if children else None
         try:
-            await serve_until_signalled(running, settings.server.shutdown_grace_seconds)
+            await serve_until_signalled(running, settings.server.shutdown_grace_seconds, stopping=stopping)
         finally:
+            if watcher is not None:
+                watcher.cancel()
             for child in children:
                 child.send_signal(signal.SIGTERM)
             for child in children:
@@ -67,11 +77,42 @@ def command(cli: CliContext, listen: str | None, insecure: bool, workers: int | 
                 except subprocess.TimeoutExpired:
                     child.kill()
             await app.stop()
+        if lost:
+            raise WorkerLost()
 
     try:
         asyncio.run(run())
+    except WorkerLost:
+        raise click.ClickException(
+            "a worker process exited on its own (see the log); all workers were stopped so that a supervisor "
+            "restarts the hub whole"
+        ) from None
     except FileNotFoundError as error:
         raise click.ClickException(f"{error}. Run `hubctl pki init` and `hubctl pki issue hub` first.") from None
+    except (HubError, OSError) as error:  # no credentials (NOT_FOUND), the port taken, …
+        raise click.ClickException(str(error)) from None
+
+
+class WorkerLost(Exception):
+    """A worker process ended without being asked to."""
+
+
+async def _watch(children: list[subprocess.Popen[bytes]], lost: list[int], stopping: asyncio.Event) -> None:
+    """Notice a worker that dies (killed, out of memory, failed to start): log it and stop the rest.
+
+    Left alone, the hub would go on with fewer processes than it says, and nobody would know.
+    """
+    while True:
+        await asyncio.sleep(0.5)
+        if stopping.is_set():  # a shutdown under way (a supervisor may signal every process of the group at once)
+            return
+        for child in children:
+            code = child.poll()
+            if code is not None:
+                log.error("worker exited", extra={"pid": child.pid, "exit_code": code})
+                lost.append(child.pid)
+                stopping.set()
+                return
 
 
 def _spawn_worker(cli: CliContext, address: str, insecure: bool) -> subprocess.Popen[bytes]:

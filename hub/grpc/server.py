@@ -61,6 +61,20 @@ async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: HubError) -
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 
+#: What the caller hears of a fault that is not a refusal; the details stay in this process's (redacted) log.
+INTERNAL_DETAILS = "the server failed to answer; its operator can find the cause in its log"
+
+
+async def _fail(context: grpc.aio.ServicerContext[Any, Any], service: str) -> None:
+    """An unexpected exception: logged with its traceback here, sent as a bare INTERNAL.
+
+    Left to gRPC it would travel as UNKNOWN with the exception's text (a driver's SQL and parameters, a
+    path, an ID number) to the caller, and from a node on to the asking member.
+    """
+    log.exception("failed", extra={"service": service})
+    await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_DETAILS)
+
+
 def _unary(core: UnaryCore, service: str) -> grpc.RpcMethodHandler[bytes, bytes]:
     async def handler(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         try:
@@ -68,6 +82,9 @@ def _unary(core: UnaryCore, service: str) -> grpc.RpcMethodHandler[bytes, bytes]
         except HubError as error:
             log.info("rejected", extra={"service": service, "reason": error.reason})
             await _abort(context, error)
+            raise AssertionError("unreachable") from None
+        except Exception:
+            await _fail(context, service)
             raise AssertionError("unreachable") from None
         return answer.SerializeToString()
 
@@ -81,6 +98,9 @@ def _stream(stream_handler: StreamHandler, service: str) -> grpc.RpcMethodHandle
         except HubError as error:
             log.info("rejected", extra={"service": service, "reason": error.reason})
             await _abort(context, error)
+            raise AssertionError("unreachable") from None
+        except Exception:
+            await _fail(context, service)
             raise AssertionError("unreachable") from None
         return answer.SerializeToString()
 
@@ -151,17 +171,23 @@ async def start_server(
     for name in names:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_secure_port(listen, credentials) if credentials is not None else server.add_insecure_port(listen)
+    try:  # grpcio reports a port it cannot bind as RuntimeError (older versions returned 0)
+        port = (
+            server.add_secure_port(listen, credentials) if credentials is not None else server.add_insecure_port(listen)
+        )
+    except RuntimeError:
+        port = 0
     if port == 0:
-        raise OSError(f"could not listen on {listen}")
+        raise OSError(f"could not listen on {listen}: the port is taken or the address is not this machine's")
     await server.start()
     return RunningServer(server, port, health_servicer)
 
 
-async def serve_until_signalled(running: RunningServer, grace: float) -> None:
-    """Serve until SIGTERM or SIGINT, then stop gracefully: in-flight calls get ``grace`` seconds."""
+async def serve_until_signalled(running: RunningServer, grace: float, *, stopping: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM or SIGINT (or ``stopping`` is set), then stop gracefully: in-flight calls get
+    ``grace`` seconds."""
     loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
+    stopping = stopping or asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()

@@ -8,6 +8,8 @@ so any gRPC client can act on it.
 
 from __future__ import annotations
 
+import math
+
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
@@ -46,6 +48,9 @@ CODES: dict[str, grpc.StatusCode] = {
 
 #: Errors that carry ``retry_after`` seconds, sent as ``google.rpc.RetryInfo``.
 Retryable = errors.RateLimited | errors.StorageUnavailable
+
+#: The longest ``retry_after`` read from a peer (it is sent on as a ``Duration``, which has a range).
+MAX_RETRY_AFTER = 86_400.0
 
 
 #: Statuses gRPC produces by itself, without an ErrorInfo, read as the core error they amount to.
@@ -128,11 +133,24 @@ def _rebuilt(
     if ": " in explanation:
         explanation = explanation.split(": ", 1)[1]
     error = cls.__new__(cls)
-    errors.HubError.__init__(error, explanation, **metadata)
+    # Set the fields directly, not through ``HubError.__init__(explanation, **metadata)``: the metadata comes
+    # from the peer, and a key such as ``explanation`` must not turn its refusal into a TypeError here.
+    Exception.__init__(error, explanation)
+    error.explanation = explanation
+    error.metadata = metadata
     if isinstance(error, errors.InvalidArgument):
         error.field = metadata.get("field", "")
     if isinstance(error, errors.MemberUnavailable):
         error.member = metadata.get("member", member)
     if isinstance(error, Retryable):
-        error.retry_after = float(metadata.get("retry_after", "1"))
+        error.retry_after = _seconds(metadata.get("retry_after", ""))
     return error
+
+
+def _seconds(text: str, default: float = 1.0) -> float:
+    """A peer's ``retry_after``: a finite, non-negative number of seconds (at most a day), else ``default``."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return default
+    return min(seconds, MAX_RETRY_AFTER) if math.isfinite(seconds) and seconds >= 0 else default

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from hub.cli import COMMANDS, main
 from hub.config import load_settings
 
 MEMBER = "11130629MB1234567U"
+HUBCTL = (sys.executable, "-m", "hub.cli")
 
 
 def invoke(data_dir: Path, *args: str) -> str:
@@ -97,17 +101,7 @@ def test_insecure_serve_warns_and_stops_cleanly_on_sigterm(tmp_path: Path) -> No
     log = tmp_path / "serve.log"
     with log.open("wb") as handle:
         child = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hub.cli",
-                "--data-dir",
-                str(tmp_path),
-                "serve",
-                "--insecure",
-                "--listen",
-                "127.0.0.1:0",
-            ],
+            [*HUBCTL, "--data-dir", str(tmp_path), "serve", "--insecure", "--listen", "127.0.0.1:0"],
             stdout=handle,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -126,6 +120,21 @@ def test_insecure_serve_warns_and_stops_cleanly_on_sigterm(tmp_path: Path) -> No
             child.kill()
 
 
+def serve_two_workers(data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``hubctl serve --workers 2`` on an ephemeral port, its output in ``log``, once both processes listen."""
+    with log.open("wb") as handle:
+        child = subprocess.Popen(
+            [*HUBCTL, "--data-dir", str(data_dir), "serve", "--workers", "2", "--listen", "127.0.0.1:0"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    deadline = time.monotonic() + 30
+    while len(re.findall(r"listening on", log.read_text())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return child
+
+
 @pytest.mark.integration
 def test_several_workers_share_one_port_and_stop_together(tmp_path: Path) -> None:
     import asyncio
@@ -141,28 +150,8 @@ def test_several_workers_share_one_port_and_stop_together(tmp_path: Path) -> Non
     invoke(tmp_path, "pki", "issue", MEMBER)
     invoke(tmp_path, "db", "upgrade")
     log = tmp_path / "serve.log"
-    with log.open("wb") as handle:
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hub.cli",
-                "--data-dir",
-                str(tmp_path),
-                "serve",
-                "--workers",
-                "2",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    child = serve_two_workers(tmp_path, log)
     try:
-        deadline = time.monotonic() + 30
-        while len(re.findall(r"listening on", log.read_text())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
         text = log.read_text()
         ports = set(re.findall(r"listening on 127\.0\.0\.1:(\d+)", text))
         pids = set(re.findall(r"\(pid (\d+),", text))
@@ -195,3 +184,114 @@ def test_counts_in_messages_take_the_noun_in_the_right_number() -> None:
     assert counted(0, "chunk") == "0 chunks"
     assert counted(12_000, "entry", "entries") == "12,000 entries"
     assert counted(1, "message body", "message bodies") == "1 message body"
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """``serve`` and ``node`` configure the root logger; put it back for the tests that follow."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in saved_handlers:
+            root.removeHandler(handler)
+    root.setLevel(saved_level)
+    logging.captureWarnings(False)
+
+
+def clear_failure(tmp_path: Path, *args: str) -> str:
+    """The command fails with one ``Error:`` line and a non-zero exit, not with a traceback."""
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Error: " in result.output and "Traceback" not in result.output, result.output
+    return result.output
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_serve_without_credentials_says_how_to_issue_them(tmp_path: Path) -> None:
+    out = clear_failure(tmp_path, "serve", "--listen", "127.0.0.1:0")
+    assert "hubctl pki issue hub" in out
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_node_mistakes_get_a_clear_message(tmp_path: Path) -> None:
+    invoke(tmp_path, "pki", "init")
+    invoke(tmp_path, "pki", "issue", MEMBER)
+    out = clear_failure(tmp_path, "node", "--member", "11110115MB0000007E", "--adapter", "public-security")
+    assert "hubctl pki issue 11110115MB0000007E" in out, "credentials never issued"
+    out = clear_failure(tmp_path, "node", "--member", MEMBER, "--adapter", "public-security")
+    assert "signing.pub.pem" in out, "the hub's public key is not in the PKI folder yet"
+    invoke(tmp_path, "pki", "issue", "hub")
+    out = clear_failure(tmp_path, "node", "--member", MEMBER, "--adapter", "no-such-adapter")
+    assert "no-such-adapter" in out and "public-security" in out
+    config = tmp_path / "adapter.toml"
+    config.write_text("[backend\n")
+    out = clear_failure(tmp_path, "node", "--member", MEMBER, "--adapter", "public-security", "--config", str(config))
+    assert "adapter.toml" in out
+
+
+def test_query_trusting_a_member_whose_key_is_missing_says_which_file(tmp_path: Path) -> None:
+    invoke(tmp_path, "pki", "init")
+    invoke(tmp_path, "pki", "issue", "hub")
+    invoke(tmp_path, "pki", "issue", MEMBER)
+    other = "11110115MB0000007E"
+    out = clear_failure(
+        tmp_path,
+        "query",
+        "--hub",
+        "127.0.0.1:1",
+        "--as",
+        MEMBER,
+        "--trust",
+        other,
+        "household-registration",
+        "11010519491231002X",
+        "--region",
+        "110105",
+    )
+    assert other in out and "signing.pub.pem" in out
+
+
+@pytest.mark.integration
+def test_serve_on_a_taken_port_says_so(tmp_path: Path) -> None:
+    invoke(tmp_path, "pki", "init")
+    invoke(tmp_path, "pki", "issue", "hub")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        try:
+            done = subprocess.run(
+                [*HUBCTL, "--data-dir", str(tmp_path), "serve", "--listen", f"127.0.0.1:{port}"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("hubctl serve kept running on a port another process holds")
+    assert done.returncode != 0
+    assert f"could not listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.integration
+def test_a_worker_that_dies_is_noticed_and_the_hub_stops_whole(tmp_path: Path) -> None:
+    invoke(tmp_path, "pki", "init")
+    invoke(tmp_path, "pki", "issue", "hub")
+    invoke(tmp_path, "db", "upgrade")
+    log = tmp_path / "serve.log"
+    parent = serve_two_workers(tmp_path, log)
+    try:
+        pids = {int(pid) for pid in re.findall(r"\(pid (\d+),", log.read_text())}
+        assert len(pids) == 2, log.read_text()
+        (worker,) = pids - {parent.pid}
+        os.kill(worker, signal.SIGKILL)
+        try:
+            code = parent.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the first process went on serving after its worker died, and said nothing")
+        text = log.read_text()
+        assert code != 0 and "worker exited" in text and str(worker) in text, text
+    finally:
+        if parent.poll() is None:
+            parent.kill()
