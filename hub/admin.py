@@ -66,7 +66,7 @@ def admin_handlers(registry: Registry, directory: Directory) -> dict[str, LocalH
     async def revoke(request: Opened, call: Call) -> ProtoMessage:
         body = request.body(admin_pb2.RevocationRequest)
         if body.keyid:
-            registry.revoke_key(body.keyid)
+            registry.revoke_key(body.keyid, body.member_id or None)  # named: only that member's key
         else:
             registry.revoke_member(body.member_id, body.reason)
         directory.invalidate()

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -106,13 +106,16 @@ class Registry:
         member_id: str,
         *,
         kind: str,
-        name: str = "",
+        name: str | None = None,
         jurisdictions: Iterable[str] = (),
-        endpoint: str = "",
+        endpoint: str | None = None,
         signing_keys: Iterable[bytes] = (),
     ) -> Member:
         """Add (or update) a member with its signing keys (PEM), all in one transaction: a refusal leaves
-        nothing behind, not a member without the keys it was meant to have."""
+        nothing behind, not a member without the keys it was meant to have.
+
+        On an update, a ``name`` or ``endpoint`` of ``None`` keeps the stored one (``""`` clears it), so adding a
+        key or a jurisdiction to a member does not cut it off from its agency node."""
         uscc, subsystem = _split_member_id(member_id)
         if kind not in KINDS:
             raise InvalidArgument("kind", f"unknown member kind {kind!r}; known kinds: {', '.join(KINDS)}")
@@ -128,7 +131,11 @@ class Registry:
                 session.add(row)
             elif row.revoked_at is not None:
                 raise FailedPrecondition(f"member {member_id} is revoked; a revoked member is not re-added")
-            row.kind, row.name, row.endpoint = kind, name, endpoint
+            row.kind = kind
+            if name is not None or row.name is None:
+                row.name = name or ""
+            if endpoint is not None or row.endpoint is None:
+                row.endpoint = endpoint or ""
             known = {j.prefix for j in row.jurisdictions}
             row.jurisdictions.extend(JurisdictionRow(prefix=p) for p in prefixes if p not in known)
             session.flush()
@@ -173,10 +180,10 @@ class Registry:
             )
 
     def add_certificate(self, member_id: str, cert_pem: bytes) -> str:
-        from hub.pki import fingerprint
+        from hub.pki import fingerprint, load_certificate
 
-        certificate = x509.load_pem_x509_certificate(cert_pem)
-        print_ = fingerprint(cert_pem)
+        certificate = load_certificate(cert_pem)  # InvalidArgument, not ValueError, for what is not a certificate
+        print_ = fingerprint(certificate)
         with self.store.session() as session:
             self._row(session, member_id)
             if session.get(CertificateRow, print_) is None:
@@ -185,7 +192,7 @@ class Registry:
                         fingerprint=print_,
                         member_id=member_id,
                         serial=format(certificate.serial_number, "x"),
-                        pem=cert_pem.decode(),
+                        pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
                         not_after=certificate.not_valid_after_utc,
                     )
                 )
@@ -217,18 +224,23 @@ class Registry:
             for certificate in row.certificates:
                 certificate.revoked_at = certificate.revoked_at or now
 
-    def revoke_key(self, keyid: str) -> None:
+    def revoke_key(self, keyid: str, member_id: str | None = None) -> None:
+        """Revoke one signing key; with ``member_id``, only if it is that member's (else ``NotFound``)."""
         with self.store.session() as session:
             row = session.get(SigningKeyRow, keyid)
-            if row is None:  # an operator's mistake, not an unauthenticated sender
-                raise NotFound(f"no signing key has id {keyid[:16]}…", keyid=keyid)
+            if row is None or (member_id is not None and row.member_id != member_id):
+                # an operator's mistake, not an unauthenticated sender
+                of = f" of member {member_id}" if member_id is not None else ""
+                raise NotFound(f"no signing key{of} has id {keyid[:16]}…", keyid=keyid)
             row.revoked_at = row.revoked_at or utcnow()
 
-    def revoke_certificate(self, fingerprint: str) -> None:
+    def revoke_certificate(self, fingerprint: str, member_id: str | None = None) -> None:
+        """Revoke one TLS certificate; with ``member_id``, only if it is that member's."""
         with self.store.session() as session:
             row = session.get(CertificateRow, fingerprint)
-            if row is None:
-                raise UnknownMember(f"no certificate has fingerprint {fingerprint[:16]}…")
+            if row is None or (member_id is not None and row.member_id != member_id):
+                of = f" of member {member_id}" if member_id is not None else ""
+                raise UnknownMember(f"no certificate{of} has fingerprint {fingerprint[:16]}…")
             row.revoked_at = row.revoked_at or utcnow()
 
     def get(self, member_id: str) -> Member:
@@ -262,7 +274,7 @@ class Registry:
                 for member_id, kind, name, endpoint, revoked_at in session.execute(
                     select(
                         MemberRow.member_id, MemberRow.kind, MemberRow.name, MemberRow.endpoint, MemberRow.revoked_at
-                    )
+                    ).order_by(MemberRow.created_at, MemberRow.member_id)  # routing's tie-break: the first registered
                 )
             }
             parsed, self._parsed = self._parsed, {}

@@ -22,9 +22,13 @@ def command() -> None:
 @command.command("add")
 @click.argument("member_id")
 @click.option("--kind", required=True, help="civil-affairs, public-security, education, hrss, housing, ...")
-@click.option("--name", default="", help="Human name, e.g. 容城县民政局.")
+@click.option("--name", default=None, help="Human name, e.g. 容城县民政局 (an update keeps the stored one if omitted).")
 @click.option("--jurisdiction", "jurisdictions", multiple=True, help="GB/T 2260 prefix; repeat for several.")
-@click.option("--endpoint", default="", help="host:port of the member's agency node, if it runs one.")
+@click.option(
+    "--endpoint",
+    default=None,
+    help="host:port of the member's agency node, if it runs one (an update keeps the stored one if omitted).",
+)
 @click.option(
     "--from-pki",
     is_flag=True,
@@ -36,28 +40,37 @@ def add(
     cli: CliContext,
     member_id: str,
     kind: str,
-    name: str,
+    name: str | None,
     jurisdictions: tuple[str, ...],
-    endpoint: str,
+    endpoint: str | None,
     from_pki: bool,
     signing_key: Path | None,
 ) -> None:
     """Register MEMBER_ID (or update its kind, name, endpoint and add jurisdictions)."""
     from hub.registry import Registry
 
-    registry = Registry(cli.store)
     try:
-        member = registry.add_member(member_id, kind=kind, name=name, jurisdictions=jurisdictions, endpoint=endpoint)
+        # Credentials are read before anything is written, and the keys go in with the member in one
+        # transaction: a missing or unreadable key leaves no member behind without it.
+        credentials = None
         if from_pki:
             from hub.pki import load_member
 
             credentials = load_member(cli.settings.pki_dir, member_id)
-            keyid = registry.add_signing_key(member_id, credentials.signing_key.public.pem())
-            fingerprint = registry.add_certificate(member_id, credentials.cert_pem)
-            click.echo(f"  signing key {keyid[:16]}…  TLS certificate {fingerprint[:16]}…")
+        keys = [credentials.signing_key.public.pem()] if credentials is not None else []
         if signing_key is not None:
-            keyid = registry.add_signing_key(member_id, signing_key.read_bytes())
-            click.echo(f"  signing key {keyid[:16]}…")
+            keys.append(signing_key.read_bytes())
+        registry = Registry(cli.store)
+        member = registry.add_member(
+            member_id, kind=kind, name=name, jurisdictions=jurisdictions, endpoint=endpoint, signing_keys=keys
+        )
+        if credentials is not None:
+            fingerprint = registry.add_certificate(member_id, credentials.cert_pem)
+            click.echo(f"  signing key {credentials.keyid[:16]}…  TLS certificate {fingerprint[:16]}…")
+        if signing_key is not None:
+            from hub.envelope import VerifyingKey
+
+            click.echo(f"  signing key {VerifyingKey.from_pem(keys[-1]).keyid[:16]}…")
     except HubError as error:
         raise _fail(error) from None
     except FileNotFoundError as error:
@@ -72,7 +85,10 @@ def list_(cli: CliContext, kind: str | None) -> None:
     """List members with kind, jurisdictions, endpoint and status."""
     from hub.registry import Registry
 
-    members = Registry(cli.store).members(kind)
+    try:
+        members = Registry(cli.store).members(kind)
+    except HubError as error:
+        raise _fail(error) from None
     if not members:
         click.echo("no members registered (add one with `hubctl members add`)")
         return
@@ -110,13 +126,13 @@ def revoke(cli: CliContext, member_id: str, keyid: str, fingerprint: str, reason
     """Revoke a member (with all its keys and certificates), or one key or certificate of it."""
     from hub.registry import Registry
 
-    registry = Registry(cli.store)
     try:
+        registry = Registry(cli.store)
         if keyid:
-            registry.revoke_key(keyid)
+            registry.revoke_key(keyid, member_id)
             click.echo(f"revoked signing key {keyid[:16]}… of {member_id}")
         elif fingerprint:
-            registry.revoke_certificate(fingerprint)
+            registry.revoke_certificate(fingerprint, member_id)
             click.echo(f"revoked certificate {fingerprint[:16]}… of {member_id}")
         else:
             registry.revoke_member(member_id, reason)

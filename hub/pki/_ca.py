@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -119,8 +120,14 @@ def load_ca(directory: Path) -> CertificateAuthority:
     cert_path, key_path = ca_dir / _layout.CA_CERT, ca_dir / _layout.CA_KEY
     if not cert_path.is_file() or not key_path.is_file():
         raise FailedPrecondition(f"no CA with its private key in {ca_dir}; create one with `hubctl pki init`")
-    certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except ValueError:
+        raise FailedPrecondition(f"{cert_path} is not a PEM certificate") from None
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # TypeError: the key is encrypted
+        raise FailedPrecondition(f"{key_path} is not an unencrypted PEM private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.public_key() != certificate.public_key():
         raise FailedPrecondition(f"{key_path} is not the private key of {cert_path}")
     return CertificateAuthority(ca_dir, certificate, key)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -152,6 +153,11 @@ def issue_member(
     if days <= 0:
         raise InvalidArgument("days", f"a certificate must be valid for at least one day, not {days}")
     ca = load_ca(directory)
+    if ca.certificate.not_valid_after_utc <= dt.datetime.now(dt.UTC):
+        raise FailedPrecondition(
+            f"the CA in {ca.directory} expired on {ca.certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC; "
+            "a certificate it issues now would never be valid (replace it: `hubctl pki init --force`)"
+        )
     folder = _layout.member_dir(directory, member_id)
     names = (_layout.TLS_CERT, _layout.TLS_KEY, _layout.SIGNING_KEY, _layout.SIGNING_PUB)
     if not force and any((folder / name).exists() for name in names):
@@ -189,11 +195,15 @@ def load_member(directory: Path, member_id: str) -> MemberCredentials:
             f"issue them with `hubctl pki issue {member_id}`"
         )
     ca_pem, cert_pem, key_pem, signing_pem = (path.read_bytes() for path in paths)
+    try:
+        signing_key = SigningKey.from_pem(signing_pem, owner=member_id)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # not PEM, encrypted, or of no supported suite
+        raise FailedPrecondition(f"{paths[3]} is not an unencrypted PEM signing key of a supported suite") from None
     return MemberCredentials(
         member_id=member_id,
         directory=folder,
         ca_pem=ca_pem,
         cert_pem=cert_pem,
         key_pem=key_pem,
-        signing_key=SigningKey.from_pem(signing_pem, owner=member_id),
+        signing_key=signing_key,
     )

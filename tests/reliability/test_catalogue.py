@@ -33,6 +33,7 @@ from hub.v1 import verification_pb2 as v
 from hub.v1.envelope_pb2 import Envelope, Message, Signature
 from tests.reliability.conftest import (
     ASKER,
+    CIVIL,
     GONE,
     HUB,
     NEIGHBOUR,
@@ -606,6 +607,12 @@ RULE_ROWS: tuple[tuple[Rpc, Bad], ...] = (
         "service",
     ),
     rule(R.ADMIN_REVOKE, "unknown-keyid", lambda w: admin_pb2.RevocationRequest(keyid="ab" * 32), "NOT_FOUND"),
+    rule(
+        R.ADMIN_REVOKE,
+        "another-members-key",
+        lambda w: admin_pb2.RevocationRequest(member_id=CIVIL, keyid=w.key(POLICE).keyid),
+        "NOT_FOUND",
+    ),
     rule(
         R.ADMIN_REVOKE,
         "unknown-member",
