@@ -188,6 +188,9 @@ class StorageUnavailable(HubError):
             **metadata,
         )
         self.retry_after = retry_after
+        #: The driver's first line (host, database, what failed), for the log and a local operator's command
+        #: line; the gRPC boundary sends only the explanation and metadata.
+        self.detail = ""
 
 
 class CertificateUntrusted(InvalidArgument):

@@ -217,3 +217,17 @@ def test_the_by_person_keys_cover_the_compared_values_on_postgresql_both_ways(st
     }
     assert len(covering) >= 10
     _both_ways(store, "0012", _by_person_keys, covering, dict.fromkeys(tables, (key, frozenset())))
+
+
+def test_a_failed_statements_message_does_not_list_its_values() -> None:
+    """A constraint error would otherwise print the row it refused: ID numbers on a console or in a log."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine("sqlite://")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE people (id_number TEXT UNIQUE)"))
+        connection.execute(text("INSERT INTO people VALUES (:n)"), {"n": "11010519491231002X"})
+    with pytest.raises(IntegrityError) as refused, engine.begin() as connection:
+        connection.execute(text("INSERT INTO people VALUES (:n)"), {"n": "11010519491231002X"})
+    assert "11010519491231002X" not in str(refused.value) and "UNIQUE" in str(refused.value)
+    engine.dispose()

@@ -33,6 +33,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        """A core error no command caught (the database down, say) is a one-line message, not a traceback."""
+        from hub.cli._context import failure
+        from hub.errors import HubError
+
+        try:
+            return super().invoke(ctx)
+        except HubError as error:
+            raise failure(error) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

@@ -10,6 +10,7 @@ import click
 
 if TYPE_CHECKING:
     from hub.config import Settings
+    from hub.errors import HubError
     from hub.store import Store
 
 
@@ -50,3 +51,13 @@ pass_cli = click.make_pass_decorator(CliContext)
 def counted(number: int, singular: str, plural: str = "") -> str:
     """``1 chunk``, ``2 chunks``, ``1,000 entries``: a count with its noun in the right number."""
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
+def failure(error: HubError) -> click.ClickException:
+    """A core error as the one line a command ends with (exit 1). The operator is local, so a database that cannot
+    be reached also says why (the driver's first line, which a caller over gRPC never sees); ID numbers masked."""
+    from hub.errors import StorageUnavailable
+    from hub.logs import redact
+
+    cause = f" ({error.detail})" if isinstance(error, StorageUnavailable) and error.detail else ""
+    return click.ClickException(redact(error.explanation + cause))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli._context import CliContext, counted, pass_cli
+from hub.cli._context import CliContext, counted, failure, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _hub_key(cli: CliContext, key_path: Path | None) -> SigningKey:
     try:
         return load_member(cli.settings.pki_dir, cli.settings.member_id).signing_key
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
 
 
 def _log(cli: CliContext, signer: SigningKey | None = None) -> AuditLog:
@@ -48,7 +48,7 @@ def _log(cli: CliContext, signer: SigningKey | None = None) -> AuditLog:
     try:
         return AuditLog(cli.store, signer, origin=cli.settings.audit.origin)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
 
 
 @click.group("audit")
@@ -166,7 +166,7 @@ def access_report(
             )
             seq = log.append(session, record)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     text = render_access_report(entries, fmt, subject=mask_id_number(number))
     if output is None:
         click.echo(text, nl=False)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, failure, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _engine(cli: CliContext) -> Iterator[Engine]:
     try:
         yield engine
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     except CommandError as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hub.cli._context import CliContext, counted, pass_cli
+from hub.cli._context import CliContext, counted, failure, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _rules(cli: CliContext) -> RuleBook:
     try:
         return rules_for(cli.settings)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
 
 
 def _names(cli: CliContext, *, reveal: bool = False) -> PersonNames:
@@ -82,7 +82,7 @@ def run(cli: CliContext, as_of: str | None, region: str | None) -> None:
             due_days=cli.settings.findings.due_days,
         )
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     click.echo(f"run {summary.run_id} as of {summary.as_of} in {summary.seconds:.2f} s")
     click.echo(f"{'rule':32}{'new':>8}{'reopened':>10}{'updated':>9}{'unchanged':>11}")
     for rule, counts in sorted(summary.counts.items()):
@@ -169,7 +169,7 @@ def show(cli: CliContext, finding_id: int, bureau: str | None) -> None:
         finding = book.get(finding_id, bureau=bureau)
         history = book.history(finding_id, bureau=bureau)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     names = _names(cli)
     names.load([finding.household, finding.person])
     document = _show(finding, names, rule_titles(_rules(cli)), book.today())
@@ -221,7 +221,7 @@ def review(cli: CliContext, finding_id: int, action: str, reviewer: str, reason:
             )
             AuditLog(cli.store).append(session, record)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     line = f"finding {finding.id} is now {finding.status.value} (by {finding.reviewer})"
     if finding.overpayment_fen is not None:
         line += f"; overpayment {finding.overpayment_fen / 100:.2f} yuan"
@@ -283,7 +283,7 @@ def stats(cli: CliContext, folder: Path, period_end: str | None, region: str | N
             trend=cli.settings.findings.trend_periods,
         )
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     folder.mkdir(parents=True, exist_ok=True)
     report.to_csv(folder / "statistics.csv")
     report.to_xlsx(folder / "statistics.xlsx")
@@ -306,7 +306,7 @@ def rules(cli: CliContext, directory: Path | None) -> None:
     try:
         book = load_rules(directory) if directory is not None else _rules(cli)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     for region in book.regions:
         click.echo(
             f"{region.prefix or '(default)':10} {region.name}: standard {region.standard_fen / 100:.2f} yuan, "

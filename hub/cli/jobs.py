@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, failure, pass_cli
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _app(cli: CliContext) -> HubApp:
     except FileNotFoundError as error:
         raise click.ClickException(f"{error}. Run `hubctl pki init` and `hubctl pki issue hub` first.") from None
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
 
 
 def _jobs(app: HubApp) -> HubJobs:
@@ -108,7 +108,7 @@ def run(cli: CliContext, name: str, as_json: bool) -> None:
     try:
         record = asyncio.run(go())
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     if as_json:
         click.echo(json.dumps(_record_json(record), ensure_ascii=False, indent=2))
     else:

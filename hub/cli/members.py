@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, failure, pass_cli
 from hub.errors import HubError
 
 
 def _fail(error: HubError) -> click.ClickException:
-    return click.ClickException(error.explanation)
+    return failure(error)
 
 
 @click.group("members")

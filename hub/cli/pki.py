@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.cli._context import CliContext, pass_cli
+from hub.cli._context import CliContext, failure, pass_cli
 from hub.envelope import SUITES
 from hub.errors import HubError
 
@@ -56,7 +56,7 @@ def init(cli: CliContext, directory: Path | None, name: str, days: int, force: b
     try:
         ca = init_ca(directory, name=name, days=days, force=force)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     click.echo(f"Created the CA {name!r} in {ca.directory}")
     _row("certificate", ca.cert_path)
     _row("private key", f"{ca.key_path}  (0600 — keep it secret, never commit it)")
@@ -101,7 +101,7 @@ def issue(
     try:
         creds = issue_member(directory, member_id, hosts=hosts or DEFAULT_HOSTS, suite=suite, days=days, force=force)
     except HubError as error:
-        raise click.ClickException(error.explanation) from None
+        raise failure(error) from None
     click.echo(f"Issued credentials for member {member_id} in {creds.directory}")
     _row("certificate", creds.cert_path)
     _row("TLS key", f"{creds.key_path}  (0600)")

@@ -79,7 +79,9 @@ def unavailable(error: BaseException, dbapi: Any, *, disconnect: bool = False) -
 def _logged(error: BaseException) -> StorageUnavailable:
     detail = str(error).strip().partition("\n")[0]
     log.warning("database unavailable", extra={"error": type(error).__name__, "detail": detail})
-    return StorageUnavailable(retry_after=RETRY_AFTER)
+    unavailable = StorageUnavailable(retry_after=RETRY_AFTER)
+    unavailable.detail = detail
+    return unavailable
 
 
 def _translate(context: ExceptionContext) -> BaseException | None:
@@ -162,6 +164,8 @@ def _translated(engine: Engine, connection: Any, error: Any) -> BaseException:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
+    # A failed statement's message would list its bound values: a feed row's or a roster's ID numbers among them.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             kwargs.setdefault("poolclass", StaticPool)

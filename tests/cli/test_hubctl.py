@@ -295,3 +295,15 @@ def test_a_worker_that_dies_is_noticed_and_the_hub_stops_whole(tmp_path: Path) -
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+@pytest.mark.parametrize("command", [("findings", "list"), ("members", "list"), ("jobs", "history")])
+def test_a_database_that_cannot_be_opened_is_one_line_naming_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """Whatever the command, the operator reads what failed, not a traceback (and not only "retry shortly")."""
+    monkeypatch.setenv("HUB_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/test")  # discard: refused
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *command])
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "database is unavailable" in result.output and "127.0.0.1" in result.output, result.output
