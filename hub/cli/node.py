@@ -47,7 +47,7 @@ def command(
     settings = cli.settings
 
     async def run() -> None:
-        running, _ = await start_node(
+        running, node = await start_node(
             settings.pki_dir,
             member_id,
             adapter_name,
@@ -55,9 +55,13 @@ def command(
             listen=listen,
             insecure=insecure,
             hub_id=settings.member_id,
+            max_message_bytes=settings.policy.max_message_bytes,
         )
         click.echo(f"node {member_id} listening on port {running.port}", err=True)
-        await serve_until_signalled(running, settings.server.shutdown_grace_seconds)
+        try:
+            await serve_until_signalled(running, settings.server.shutdown_grace_seconds)
+        finally:  # the adapter's pooled connections to the agency's database end with the node
+            await node.adapter.aclose()
 
     try:
         asyncio.run(run())

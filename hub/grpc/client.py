@@ -121,9 +121,7 @@ class HubClient:
 
     def open_answer(self, request: Envelope, data: bytes) -> Opened:
         """The answer must carry the hub's counter-signature (and the answerer's, where its key is known)."""
-        envelope = Envelope()
-        envelope.ParseFromString(data)
-        opened = open_envelope(envelope, self.keyring, required_signers=[self.hub_id])
+        opened = open_envelope(data, self.keyring, required_signers=[self.hub_id])  # Malformed if not an envelope
         if opened.sender in self._known:
             opened.signed_by(opened.sender)
         if opened.header.request_hash != hashlib.sha256(request.payload).digest():
