@@ -90,14 +90,22 @@ class CivilAffairsAdapter(KindAdapter):
         if notice.change == pb.EXIT:
             status = pb.ENDED
             until = until or today
+        since, amount = _date(record, "since"), record.monthly_amount_fen or None
+        if notice.change != pb.NEW_ENROLMENT and (since is None or amount is None):
+            # A change or an exit that leaves out the start or the amount keeps the stored ones: today as the
+            # start would shorten the overlap an overpayment is later computed from.
+            stored = await self._stored(number, record.programme, locality)
+            if stored is not None:
+                since = since or _date(stored, "since")
+                amount = amount or stored.monthly_amount_fen or None
         reference = uuid.uuid4().hex[:16].upper()
         row: dict[str, object] = {
             "id_number": number,
             "programme": label(record.programme, PROGRAMME_LABELS),
             "locality": locality,
-            "since": _date(record, "since") or today,
+            "since": since or today,
             "until": until,
-            "monthly_amount_fen": record.monthly_amount_fen or None,
+            "monthly_amount_fen": amount,
             "status": label(status, STATUS_LABELS),
             "reference": reference,
         }
@@ -115,6 +123,13 @@ class CivilAffairsAdapter(KindAdapter):
             for number in id_numbers
             for r in records.get(number, ())
         ]
+
+    async def _stored(self, number: str, programme: int, locality: str) -> pb.AssistanceRecord | None:
+        """The roster's current record of this enrolment (person, programme, locality), if it holds one."""
+        for stored in (await self._records([number])).get(number, []):
+            if stored.programme == programme and stored.locality == locality:
+                return stored
+        return None
 
     async def _records(self, numbers: Sequence[str]) -> dict[str, list[pb.AssistanceRecord]]:
         """The current record per (programme, locality) for each person the roster holds."""

@@ -128,6 +128,25 @@ def test_enrolment_notice_then_inquiry_shows_it(open_adapter: Any, demo: Demo, b
         assert persisted.status == pb.ENDED
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_exit_notice_without_start_or_amount_keeps_the_stored_ones(
+    open_adapter: Any, demo: Demo, backend: str
+) -> None:
+    """The overlap an overpayment is computed from starts at the enrolment's real start, not the exit's day."""
+    adapter = open_adapter("civil-affairs", backend)
+    record = pb.AssistanceRecord(
+        id_number=demo.b.id_number, programme=pb.DIBAO, locality="110115", monthly_amount_fen=98_000
+    )
+    record.since.FromDatetime(dt.datetime(2025, 6, 1, tzinfo=CHINA))
+    answer(adapter, pb.EnrolmentNotice(change=pb.NEW_ENROLMENT, record=record), services.ENROLMENT_NOTICE)
+    bare = pb.AssistanceRecord(id_number=demo.b.id_number, programme=pb.DIBAO, locality="110115")
+    answer(adapter, pb.EnrolmentNotice(change=pb.EXIT, record=bare, reason="收入超标"), services.ENROLMENT_NOTICE)
+    [ended] = ask(adapter, services.ASSISTANCE_INQUIRY, [demo.b.id_number]).records
+    assert ended.status == pb.ENDED and ended.until.ToDatetime(tzinfo=CHINA).date() == TODAY
+    assert ended.since.ToDatetime(tzinfo=CHINA).date() == dt.date(2025, 6, 1)
+    assert ended.monthly_amount_fen == 98_000
+
+
 @pytest.mark.parametrize(
     ("change", "programme", "locality", "field"),
     [
