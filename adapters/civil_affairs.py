@@ -91,17 +91,19 @@ class CivilAffairsAdapter(KindAdapter):
             status = pb.ENDED
             until = until or today
         since, amount = _date(record, "since"), record.monthly_amount_fen or None
-        if notice.change != pb.NEW_ENROLMENT and (since is None or amount is None):
-            # A change or an exit that leaves out the start or the amount keeps the stored ones: today as the
-            # start would shorten the overlap an overpayment is later computed from.
-            stored = await self._stored(number, record.programme, locality)
-            if stored is not None:
-                since = since or _date(stored, "since")
-                amount = amount or stored.monthly_amount_fen or None
+        programme = label(record.programme, PROGRAMME_LABELS)
+        stored = await self._stored(number, record.programme, locality)
+        if stored is not None:
+            programme = stored.get("programme") or programme  # the roster's own spelling (DIBAO or 低保): its key
+            if notice.change != pb.NEW_ENROLMENT:
+                # A change or an exit that leaves out the start or the amount keeps the stored ones: today as
+                # the start would shorten the overlap an overpayment is later computed from.
+                since = since or parse_date(stored.get("since", ""))
+                amount = amount or parse_int(stored.get("monthly_amount_fen", "")) or None
         reference = uuid.uuid4().hex[:16].upper()
         row: dict[str, object] = {
             "id_number": number,
-            "programme": label(record.programme, PROGRAMME_LABELS),
+            "programme": programme,
             "locality": locality,
             "since": since or today,
             "until": until,
@@ -124,12 +126,14 @@ class CivilAffairsAdapter(KindAdapter):
             for r in records.get(number, ())
         ]
 
-    async def _stored(self, number: str, programme: int, locality: str) -> pb.AssistanceRecord | None:
-        """The roster's current record of this enrolment (person, programme, locality), if it holds one."""
-        for stored in (await self._records([number])).get(number, []):
-            if stored.programme == programme and stored.locality == locality:
-                return stored
-        return None
+    async def _stored(self, number: str, programme: int, locality: str) -> Row | None:
+        """The roster's current row of this enrolment (person, programme, locality) as stored, if it holds one."""
+        found = await self.datasets[ASSISTANCE_RECORDS.name].by_id([number])
+        current = None
+        for row in found.get(number, []):
+            if parse_programme(row.get("programme", "")) == programme and row.get("locality", "") == locality:
+                current = row  # the last one, as ``_records`` reads them
+        return current
 
     async def _records(self, numbers: Sequence[str]) -> dict[str, list[pb.AssistanceRecord]]:
         """The current record per (programme, locality) for each person the roster holds."""

@@ -186,9 +186,9 @@ def test_exit_notice_updates_a_roster_row_stored_with_a_lower_case_x_or_a_legacy
     table.create(engine)
     stored = {spouse: spouse.lower(), mother: mother[:6] + mother[8:17]}
     with engine.begin() as connection:
-        for number in stored.values():
+        for number, programme in zip(stored.values(), ("低保", "DIBAO"), strict=True):  # either spelling is a key
             connection.execute(
-                sa.insert(table).values(SFZH=number, JZLB="低保", XZQH="130629", KSRQ=dt.date(2020, 1, 1), ZT="在保")
+                sa.insert(table).values(SFZH=number, JZLB=programme, XZQH="130629", KSRQ=dt.date(2020, 1, 1), ZT="在保")
             )
     columns = {"id_number": "SFZH", "programme": "JZLB", "locality": "XZQH", "since": "KSRQ", "until": "JSRQ"}
     config: dict[str, Any] = {
@@ -208,6 +208,7 @@ def test_exit_notice_updates_a_roster_row_stored_with_a_lower_case_x_or_a_legacy
     asyncio.run(adapter.aclose())
     assert sorted((r.id_number, r.status) for r in reply.records) == sorted((n, pb.ENDED) for n in stored)
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(table.c["SFZH"], table.c["ZT"])).all()
+        rows = connection.execute(sa.select(table.c["SFZH"], table.c["ZT"], table.c["KSRQ"])).all()
     engine.dispose()
-    assert sorted(rows) == sorted((spelling, "停保") for spelling in stored.values()), "updated in place, as stored"
+    expected = sorted((spelling, "停保", dt.date(2020, 1, 1)) for spelling in stored.values())
+    assert sorted(rows) == expected, "updated in place, as stored, its start kept"
