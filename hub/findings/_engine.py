@@ -523,14 +523,19 @@ def _route(connection: Connection, plan: Plan, bureaus: Bureaus, localities: Ite
 
 
 def _reroute(connection: Connection, bureaus: Bureaus) -> None:
-    """Undecided findings follow the registry: a bureau added or given a jurisdiction takes its findings over."""
+    """Undecided findings follow the registry: a bureau added or given a jurisdiction takes its findings over.
+
+    Where the registry names no bureau, a finding keeps the one it has: a job gives its findings in a locality no
+    bureau covers to the roster's supplier (``paying_bureau``), and the next comparison must not take them away
+    from the only bureau that sees them (nor those of a revoked bureau, until a successor covers its area).
+    """
     findings = FINDINGS
     routed = connection.execute(
         select(findings.c.locality, findings.c.bureau).where(findings.c.status.in_(ACTIVE)).distinct()
     ).all()
     for locality, bureau in routed:
         owner = bureaus.owner(locality)
-        if owner != bureau:
+        if owner is not None and owner != bureau:
             connection.execute(
                 update(findings)
                 .where(findings.c.status.in_(ACTIVE), findings.c.locality == locality)

@@ -133,6 +133,14 @@ def test_the_sink_raises_a_fact_once_across_runs_routed_and_due(store: Store) ->
     assert book.find(bureau=YANTIAN) == []
 
 
+def test_a_comparison_leaves_a_job_finding_with_its_bureau_where_no_bureau_covers_the_locality(store: Store) -> None:
+    """A job gives it to the roster's supplier; the monthly comparison must not strip the only owner it has."""
+    raise_(sink_for(store), {"residential": 2})
+    run_comparison(store, load_rules(), as_of=AS_OF, clock=lambda: NOW)  # the registry names no bureau for 110105
+    (finding,) = FindingBook(store, clock=lambda: NOW).find()
+    assert finding.bureau == CHAOYANG
+
+
 def test_new_evidence_refreshes_an_undecided_finding_and_reopens_a_dismissed_one(store: Store) -> None:
     sink = sink_for(store)
     book = FindingBook(store, clock=lambda: NOW)
