@@ -183,7 +183,10 @@ def test_a_due_time_missed_beyond_the_grace_window_is_recorded_not_run(clean_job
     settings = job_settings(tmp_path, misfire_grace_seconds=60)
     ran: list[tuple[dt.datetime, str]] = []
     runner = runner_for(store, settings, Tick(ran), holder="h")
-    each = scheduler(store, settings, runner, tick="0 3 * * *")
+    # Due half a day from now: no due time of its own falls in the ten minutes the test looks back over (at 03:0x
+    # Shanghai time a daily 03:00 did, and was missed too).
+    daily = f"0 {(dt.datetime.now(CHINA).hour + 12) % 24} * * *"
+    each = scheduler(store, settings, runner, tick=daily)
 
     async def start_stop() -> None:
         await each.start()
@@ -192,7 +195,7 @@ def test_a_due_time_missed_beyond_the_grace_window_is_recorded_not_run(clean_job
     run(start_stop())
     missed = (dt.datetime.now(CHINA) - dt.timedelta(minutes=10)).replace(microsecond=0)
     set_next_run(store, settings, "tick", missed)
-    again = scheduler(store, settings, runner, tick="0 3 * * *")
+    again = scheduler(store, settings, runner, tick=daily)
 
     async def come_back() -> None:
         await again.start()
