@@ -132,8 +132,8 @@ def _person(*, keep_raw: bool = False) -> FieldSpec:
     return FieldSpec("id_number", _ID, keep_raw=keep_raw)
 
 
-def _enum(name: str, descriptor: EnumDescriptor, *, compared: bool = True) -> FieldSpec:
-    return FieldSpec(name, FieldType.ENUM, compared=compared, codes=enum_codes(descriptor))
+def _enum(name: str, descriptor: EnumDescriptor, *, required: bool = True, compared: bool = True) -> FieldSpec:
+    return FieldSpec(name, FieldType.ENUM, required=required, compared=compared, codes=enum_codes(descriptor))
 
 
 def _region(name: str = "region_code", *, compared: bool = True) -> FieldSpec:
@@ -332,6 +332,10 @@ KINDS: tuple[RecordKind, ...] = (
             _date("until", required=False),
             _amount("monthly_amount_fen"),
             _enum("status", vpb.AssistanceStatus.DESCRIPTOR),
+            # Optional (UNSPECIFIED: not said), and not compared: only the repeat rule reads it, for the few persons
+            # listed more than once, by key from the records table (``hub.findings._plan``), so the by-person
+            # table every comparison probes stays as narrow as it was.
+            _enum("cause", pb.TemporaryCause.DESCRIPTOR, required=False, compared=False),
         ),
         (NotAfter("since", "until", "until is before since"),),
         household_index=("household_head_token", "locality", "status", "since", "until"),

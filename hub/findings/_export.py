@@ -33,6 +33,7 @@ _SUMMARY_KEYS = (
     "first_on",
     "latest_on",
     "programme",
+    "cause",
     "since",
     "until",
     "monthly_amount_fen",

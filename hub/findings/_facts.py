@@ -81,6 +81,11 @@ def roster_table() -> Table:
     return record_tables(kind_by_code(ROSTER))[1]
 
 
+def roster_records() -> Table:
+    """The assistance rosters as received: every field, the ones no comparison joins on too (a grant's cause)."""
+    return record_tables(kind_by_code(ROSTER))[0]
+
+
 def roster_codes(column: str) -> frozenset[str]:
     (spec,) = (s for s in kind_by_code(ROSTER).fields if s.column == column)
     return frozenset(spec.codes.values())

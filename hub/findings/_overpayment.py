@@ -3,6 +3,10 @@
 Benefits are paid by the month: an enrolment pays every month from the month of ``since`` to the month of
 ``until`` (or, while open, to the month of the decision). The redundant enrolment — the lower programme, or the
 later one across localities, as the duplicate rule chose it — repaid for the overlapping months.
+
+A repeat 临时救助 grant for the same cause (the ``repeat`` rule, whose evidence names the ``cause``) overlaps
+nothing: the repeat grant is the redundant payment, whole — its amount for each month from ``since`` to ``until``
+(one payment when it names no end, as a one-off grant).
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ def overpayment(evidence: Mapping[str, Any], *, decided_on: dt.date) -> Overpaym
     amount = evidence.get("monthly_amount_fen")
     if since is None or other_since is None or not isinstance(amount, int):
         raise FailedPrecondition("only a duplicate's evidence (two enrolments) yields an overpayment")
+    if evidence.get("cause"):
+        until = _day(evidence.get("until"), "until")
+        return Overpayment(_month(until) - _month(since) + 1 if until else 1, amount, _first_day(_month(since)))
     months, first = overlap_months(
         (since, _day(evidence.get("until"), "until")),
         (other_since, _day(evidence.get("other_until"), "other_until")),

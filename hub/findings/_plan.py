@@ -9,7 +9,8 @@ in order and looks each person up in the roster and in the feed's by-person tabl
 a stage visits the 5 %, not the million. Rules then read their stages: a few GROUP BYs over small tables.
 Household sizes (for per-capita income) are counted once, through the roster's household index, only for the
 households a household-level rule may flag; duplicates start from the persons listed more than once, which the
-rosters' matches with one another name. A rule is one statement however many regional files restate it: where
+rosters' matches with one another name, and so do repeated 临时救助 grants (``_grants``: a household granted twice
+lists its members twice). A rule is one statement however many regional files restate it: where
 they change only its figures (the local 低保标准, a bound, a window) each row takes its own region's (``Fold``).
 
 Each step is a ``Select`` filling a temporary table, so the benchmark can run the very same statements on
@@ -53,7 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import SchemaItem
 
 from hub.feeds import ROSTER_MATCHES
-from hub.findings._facts import FACTS, ROSTER, FeedFacts, roster_table
+from hub.findings._facts import FACTS, ROSTER, FeedFacts, roster_records, roster_table
 from hub.findings._rules import (
     ON_ASSISTANCE,
     Across,
@@ -65,6 +66,7 @@ from hub.findings._rules import (
     Filters,
     Measure,
     Per,
+    RepeatRule,
     RuleBook,
     Scope,
     ThresholdRule,
@@ -265,6 +267,8 @@ class Plan:
                 self.scoped.append((scope, rule))
         self.folds = fold(self.scoped)
         self.repeated = self._repeated() if self.scoped else None
+        repeats = [rule for _, rule in self.scoped if isinstance(rule, RepeatRule)]
+        self.grants = self._grants(repeats) if repeats else None
         self.stages = {kind: self._stage(kind) for kind in sorted({k for _, r in self.scoped for k in self.reads(r)})}
         self.sizes = self._sizes() if any(_per_capita(r) for _, r in self.scoped) else None
         self.hits = _temporary(
@@ -321,7 +325,7 @@ class Plan:
 
     @property
     def steps(self) -> list[Step]:
-        return [step for step in (self.repeated, *self.stages.values(), self.sizes) if step is not None]
+        return [step for step in (self.repeated, self.grants, *self.stages.values(), self.sizes) if step is not None]
 
     @property
     def rule_steps(self) -> list[RuleStep]:
@@ -559,6 +563,71 @@ class Plan:
         )
         return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("token",))
 
+    def _grants(self, rules: Sequence[RepeatRule]) -> Step:
+        """Grants a repeat rule may compare: roster rows of its programmes with a cause it examines, dated within
+        the longest window, of the persons listed more than once (the rosters' matches with one another, as for
+        ``_repeated``, but not only those enrolled on the day: a 临时救助 grant is paid once and over). A household
+        granted twice lists its members twice; so only those few thousand persons are looked up, each in the
+        rosters by key and each of their rows in the records table (where the cause is kept) by key."""
+        roster, matches, rosters = self.roster, ROSTER_MATCHES, self.versions[ROSTER]
+        records = roster_records()
+        table = _temporary(
+            "cmp_grants",
+            self.metadata,
+            Column("household", Token, nullable=False),
+            Column("cause", String(32), nullable=False),
+            Column("since", Date, nullable=False),
+            Column("version", Integer, nullable=False, autoincrement=False),
+            Column("row_number", Integer, nullable=False, autoincrement=False),
+            Column("locality", String(6), nullable=False),
+            Column("programme", String(32), nullable=False),
+            Column("status", String(32), nullable=False),
+            Column("until", Date),
+            Column("amount", BigInteger),
+            # SQLite: a household's grants of one cause side by side, for the rule's self-join.
+            PrimaryKeyConstraint("household", "cause", "since", "version", "row_number").ddl_if(dialect="sqlite"),
+            sqlite_with_rowid=False,
+        )
+        candidates = (
+            select(matches.c.token)
+            .where(matches.c.version.in_(rosters), matches.c.roster_version.in_(rosters))
+            .distinct()
+            .subquery("candidates")
+        )
+        earliest = min(window_start(self.as_of, rule.within_months) for rule in rules)
+        query = (
+            select(
+                roster.c.household_head_token.label("household"),
+                records.c.cause,
+                roster.c.since,
+                roster.c.version,
+                roster.c.row_number,
+                roster.c.locality,
+                roster.c.programme,
+                roster.c.status,
+                roster.c.until,
+                roster.c.monthly_amount_fen.label("amount"),
+            )
+            .select_from(
+                ordered_join(
+                    ordered_join(
+                        candidates, roster, and_(roster.c.version.in_(rosters), roster.c.token == candidates.c.token)
+                    ),
+                    records,
+                    and_(records.c.version == roster.c.version, records.c.row_number == roster.c.row_number),
+                )
+            )
+            .where(
+                roster.c.version.in_(rosters),
+                roster.c.programme.in_(sorted({p for rule in rules for p in rule.programmes})),
+                roster.c.status.in_(sorted({s for rule in rules for s in rule.statuses})),
+                roster.c.since <= self.as_of,
+                roster.c.since >= earliest,
+                records.c.cause.in_(sorted({c for rule in rules for c in rule.causes})),
+            )
+        )
+        return Step(table, query, _LOOK_UP_BY_KEY, postgresql_index=("household", "cause"))
+
     # --- rules ---------------------------------------------------------------------------------------------
 
     def _rule(self, fold: Fold) -> Select[Any]:
@@ -569,6 +638,8 @@ class Plan:
             return self._count(fold, rule)
         if isinstance(rule, ExistenceRule):
             return self._existence(fold, rule)
+        if isinstance(rule, RepeatRule):
+            return self._repeat(fold, rule)
         return self._duplicate(fold, rule)
 
     def _records_of(self, fold: Fold, kind: str, where: Filters) -> tuple[Table, list[ColumnElement[bool]]]:
@@ -914,3 +985,85 @@ class Plan:
             pairs.c.programme, pairs.c.since, pairs.c.other_locality, pairs.c.other_programme, pairs.c.other_since
         )
         return select(*self._hit(fold, pairs, key, evidence, person=pairs.c.token)).where(pairs.c.pick == 1)
+
+    def _repeat(self, fold: Fold, rule: RepeatRule) -> Select[Any]:
+        """Each household's latest grant (its ``since``) that repeats an earlier grant for the same cause, both
+        within the window of the rule as the repeat's region states it; one finding per household and locality
+        of the repeat (of several causes, the latest repeat's). Grants listed once for each member share their
+        ``since``: one grant is never its own repeat."""
+        assert self.grants is not None
+        grants = self.grants.table
+        repeat, earlier = grants.alias("repeat"), grants.alias("earlier")
+        start: Figure = lambda _, r: window_start(self.as_of, r.within_months)  # noqa: E731
+
+        def examined(grant: FromClause) -> list[ColumnElement[bool]]:
+            return [
+                grant.c.programme.in_(rule.programmes),
+                grant.c.status.in_(rule.statuses),
+                grant.c.cause.in_(rule.causes),
+                self._holds(fold, repeat.c.locality, start, lambda day: grant.c.since >= day),
+            ]
+
+        def record(grant: FromClause) -> ColumnElement[str]:
+            return as_text(grant.c.version) + literal(":", String) + as_text(grant.c.row_number)
+
+        order = (
+            repeat.c.since.desc(),
+            repeat.c.cause,
+            earlier.c.since.desc(),
+            repeat.c.version,
+            repeat.c.row_number,
+            earlier.c.version,
+            earlier.c.row_number,
+        )
+        pairs = (
+            select(
+                repeat.c.household,
+                repeat.c.locality,
+                repeat.c.programme,
+                repeat.c.cause,
+                repeat.c.since,
+                repeat.c.until,
+                repeat.c.amount,
+                record(repeat).label("record"),
+                earlier.c.locality.label("other_locality"),
+                earlier.c.programme.label("other_programme"),
+                earlier.c.since.label("other_since"),
+                earlier.c.until.label("other_until"),
+                earlier.c.amount.label("other_amount"),
+                record(earlier).label("other_record"),
+                func.row_number()
+                .over(partition_by=(repeat.c.household, repeat.c.locality), order_by=order)
+                .label("pick"),
+            )
+            .select_from(
+                repeat.join(
+                    earlier,
+                    and_(
+                        earlier.c.household == repeat.c.household,
+                        earlier.c.cause == repeat.c.cause,
+                        earlier.c.since < repeat.c.since,
+                    ),
+                )
+            )
+            .where(*examined(repeat), *examined(earlier), *self._in_fold(repeat.c.locality, fold))
+            .subquery("repeats")
+        )
+        evidence = json_text(
+            *self._common_evidence(fold, pairs.c.locality, (ROSTER,)),
+            ("within_months", self._json_figure(fold, pairs.c.locality, lambda _, r: r.within_months)),
+            ("cause", pairs.c.cause),
+            ("record", pairs.c.record),
+            ("programme", pairs.c.programme),
+            ("since", pairs.c.since),
+            ("until", pairs.c.until),
+            ("monthly_amount_fen", pairs.c.amount),
+            ("other_record", pairs.c.other_record),
+            ("other_locality", pairs.c.other_locality),
+            ("other_programme", pairs.c.other_programme),
+            ("other_since", pairs.c.other_since),
+            ("other_until", pairs.c.other_until),
+            ("other_monthly_amount_fen", pairs.c.other_amount),
+        )
+        key = joined(pairs.c.cause, pairs.c.since, pairs.c.other_locality, pairs.c.other_since)
+        return select(*self._hit(fold, pairs, key, evidence, person=None)).where(pairs.c.pick == 1)

@@ -13,7 +13,7 @@ default at the root), so a county states only what differs::
     [rules.second_home]
     enabled = false                    # this county does not apply the rule
 
-Four shapes cover the signals of DOMAIN.md; a new rule of one of them is a new table in a file, no code:
+Five shapes cover the signals of DOMAIN.md; a new rule of one of them is a new table in a file, no code:
 
 - ``threshold``: amounts from ``feeds`` summed over ``months`` (per capita and month, per household, per
   person) compared with multiples of the standard (``above``, ``at_most``) or amounts (``above_fen``, ...);
@@ -21,7 +21,11 @@ Four shapes cover the signals of DOMAIN.md; a new rule of one of them is a new t
   the column that identifies one thing, e.g. a certificate owned jointly by two members);
 - ``existence``: any record of ``feed`` matching ``where``, within ``within_months`` or ``current`` on the day;
 - ``duplicate``: one person active twice in the rosters, ``across`` two localities or two of ``programmes``
-  (listed by precedence: 特困 > 低保 > 边缘 > 刚性支出; the later one is the redundant payment).
+  (listed by precedence: 特困 > 低保 > 边缘 > 刚性支出; the later one is the redundant payment);
+- ``repeat``: a household granted ``programmes`` (临时救助) twice or more for the same cause (one of ``causes``)
+  within ``within_months`` (the window of that many months ending with the comparison's month). A household,
+  not a person: 临时救助 is granted to the family, so a repeat through another member is a repeat all the same,
+  and one grant listed once for each member is one grant (grants differ by their ``since``).
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class Shape(StrEnum):
     COUNT = "count"
     EXISTENCE = "existence"
     DUPLICATE = "duplicate"
+    REPEAT = "repeat"
 
 
 class Per(StrEnum):
@@ -213,7 +218,27 @@ class DuplicateRule(Rule):
         return Shape.DUPLICATE
 
 
-AnyRule = ThresholdRule | CountRule | ExistenceRule | DuplicateRule
+@dataclass(frozen=True, kw_only=True)
+class RepeatRule(Rule):
+    """Two or more grants of ``programmes`` to one household for the same cause, both within ``within_months``."""
+
+    within_months: int
+    #: The causes examined (codes of ``RosterRow.cause``); a grant whose cause is not said is never a repeat.
+    causes: tuple[str, ...]
+
+    @property
+    def shape(self) -> Shape:
+        return Shape.REPEAT
+
+    @property
+    def per(self) -> Per:
+        return Per.HOUSEHOLD
+
+    def window_months(self) -> int | None:
+        return self.within_months
+
+
+AnyRule = ThresholdRule | CountRule | ExistenceRule | DuplicateRule | RepeatRule
 
 
 @dataclass(frozen=True)
@@ -513,6 +538,15 @@ def parse_rule(code: str, body: Mapping[str, Any], *, where: str = "rule") -> An
     if shape is Shape.DUPLICATE:
         fields.choice("signal", Signal, Signal.DUPLICATE)
         rule = DuplicateRule(signal=Signal.DUPLICATE, across=fields.choice("across", Across), **common)
+    elif shape is Shape.REPEAT:
+        _duplicate_signal(fields, shape)
+        causes = roster_codes("cause")
+        rule = RepeatRule(
+            signal=Signal.DUPLICATE,
+            within_months=fields.integer("within_months", minimum=1),
+            causes=tuple(sorted(fields.codes("causes", causes, default=tuple(sorted(causes))))),
+            **common,
+        )
     else:
         signal = fields.choice("signal", Signal)
         if signal is Signal.DUPLICATE:
@@ -521,6 +555,11 @@ def parse_rule(code: str, body: Mapping[str, Any], *, where: str = "rule") -> An
         rule = _feed_rule(shape, fields, common)
     fields.done()
     return rule
+
+
+def _duplicate_signal(fields: _Fields, shape: Shape) -> None:
+    if fields.choice("signal", Signal, Signal.DUPLICATE) is not Signal.DUPLICATE:
+        raise fields.error("signal", f'a rule of shape "{shape}" raises duplicate signals')
 
 
 def _feed_rule(shape: Shape, fields: _Fields, common: dict[str, Any]) -> AnyRule:

@@ -120,6 +120,17 @@ class DeathEvidence(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEATH_EVIDENCE_HOUSEHOLD_CANCELLATION: _ClassVar[DeathEvidence]
     DEATH_EVIDENCE_CREMATION: _ClassVar[DeathEvidence]
     DEATH_EVIDENCE_MEDICAL_CERTIFICATE: _ClassVar[DeathEvidence]
+
+class TemporaryCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TEMPORARY_CAUSE_UNSPECIFIED: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_FIRE: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_ACCIDENT: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_SUDDEN_ILLNESS: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_NATURAL_DISASTER: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_MEDICAL_EXPENSE: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_EDUCATION_EXPENSE: _ClassVar[TemporaryCause]
+    TEMPORARY_CAUSE_OTHER: _ClassVar[TemporaryCause]
 DEPARTMENT_UNSPECIFIED: Department
 DEPARTMENT_EDUCATION: Department
 DEPARTMENT_HRSS: Department
@@ -193,6 +204,14 @@ DEATH_EVIDENCE_UNSPECIFIED: DeathEvidence
 DEATH_EVIDENCE_HOUSEHOLD_CANCELLATION: DeathEvidence
 DEATH_EVIDENCE_CREMATION: DeathEvidence
 DEATH_EVIDENCE_MEDICAL_CERTIFICATE: DeathEvidence
+TEMPORARY_CAUSE_UNSPECIFIED: TemporaryCause
+TEMPORARY_CAUSE_FIRE: TemporaryCause
+TEMPORARY_CAUSE_ACCIDENT: TemporaryCause
+TEMPORARY_CAUSE_SUDDEN_ILLNESS: TemporaryCause
+TEMPORARY_CAUSE_NATURAL_DISASTER: TemporaryCause
+TEMPORARY_CAUSE_MEDICAL_EXPENSE: TemporaryCause
+TEMPORARY_CAUSE_EDUCATION_EXPENSE: TemporaryCause
+TEMPORARY_CAUSE_OTHER: TemporaryCause
 
 class EnrolmentRow(_message.Message):
     __slots__ = ("id_number", "school_code", "region_code", "level", "enrolled_on", "status")
@@ -349,7 +368,7 @@ class DeathRow(_message.Message):
     def __init__(self, id_number: _Optional[str] = ..., region_code: _Optional[str] = ..., died_on: _Optional[str] = ..., evidence: _Optional[_Union[DeathEvidence, str]] = ...) -> None: ...
 
 class RosterRow(_message.Message):
-    __slots__ = ("id_number", "household_head_id_number", "programme", "locality", "since", "until", "monthly_amount_fen", "status")
+    __slots__ = ("id_number", "household_head_id_number", "programme", "locality", "since", "until", "monthly_amount_fen", "status", "cause")
     ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
     HOUSEHOLD_HEAD_ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
@@ -358,6 +377,7 @@ class RosterRow(_message.Message):
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     MONTHLY_AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
     id_number: str
     household_head_id_number: str
     programme: _verification_pb2.Programme
@@ -366,7 +386,8 @@ class RosterRow(_message.Message):
     until: str
     monthly_amount_fen: int
     status: _verification_pb2.AssistanceStatus
-    def __init__(self, id_number: _Optional[str] = ..., household_head_id_number: _Optional[str] = ..., programme: _Optional[_Union[_verification_pb2.Programme, str]] = ..., locality: _Optional[str] = ..., since: _Optional[str] = ..., until: _Optional[str] = ..., monthly_amount_fen: _Optional[int] = ..., status: _Optional[_Union[_verification_pb2.AssistanceStatus, str]] = ...) -> None: ...
+    cause: TemporaryCause
+    def __init__(self, id_number: _Optional[str] = ..., household_head_id_number: _Optional[str] = ..., programme: _Optional[_Union[_verification_pb2.Programme, str]] = ..., locality: _Optional[str] = ..., since: _Optional[str] = ..., until: _Optional[str] = ..., monthly_amount_fen: _Optional[int] = ..., status: _Optional[_Union[_verification_pb2.AssistanceStatus, str]] = ..., cause: _Optional[_Union[TemporaryCause, str]] = ...) -> None: ...
 
 class EnrolmentRows(_message.Message):
     __slots__ = ("rows",)

@@ -46,6 +46,17 @@ PROGRAMMES = {
     "relapse_monitoring": vpb.RELAPSE_MONITORING,
 }
 STATUSES = {"active": vpb.ACTIVE, "gradual_exit": vpb.GRADUAL_EXIT, "suspended": vpb.SUSPENDED, "ended": vpb.ENDED}
+#: Causes of a 临时救助 grant (RosterRow.cause); "" leaves it unset (UNSPECIFIED).
+CAUSES = {
+    "": pb.TEMPORARY_CAUSE_UNSPECIFIED,
+    "fire": pb.TEMPORARY_CAUSE_FIRE,
+    "accident": pb.TEMPORARY_CAUSE_ACCIDENT,
+    "sudden_illness": pb.TEMPORARY_CAUSE_SUDDEN_ILLNESS,
+    "natural_disaster": pb.TEMPORARY_CAUSE_NATURAL_DISASTER,
+    "medical_expense": pb.TEMPORARY_CAUSE_MEDICAL_EXPENSE,
+    "education_expense": pb.TEMPORARY_CAUSE_EDUCATION_EXPENSE,
+    "other": pb.TEMPORARY_CAUSE_OTHER,
+}
 
 _numbers = itertools.count(1)
 
@@ -105,6 +116,7 @@ class World:
         since: str = "2024-01-01",
         until: str = "",
         amount: int = 50_000,
+        cause: str = "",
     ) -> None:
         self.add(
             "roster",
@@ -117,8 +129,25 @@ class World:
                 until=until,
                 monthly_amount_fen=amount,
                 status=STATUSES[status],
+                cause=CAUSES[cause],
             ),
         )
+
+    def grant(
+        self,
+        members: Iterable[str],
+        head: str,
+        locality: str,
+        cause: str,
+        on: str,
+        *,
+        programme: str = "temporary",
+        status: str = "ended",
+        amount: int = 120_000,
+    ) -> None:
+        """A one-off 临时救助 grant paid on ``on``, listed once for each of ``members`` (paid: ended that day)."""
+        for member in members:
+            self.enrol(member, head, locality, programme, status=status, since=on, until=on, amount=amount, cause=cause)
 
     def wages(self, person: str, gross: int, months: Iterable[str]) -> None:
         for month in months:

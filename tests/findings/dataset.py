@@ -157,4 +157,35 @@ def build() -> Dataset:
     d.expect("duplicate_programme", "110105", h[0], h[0])
     h = w.household("110105", 1)
     w.enrol(h[0], h[0], "110105", "temporary", since="2025-02-01")  # 临时救助 on top of 低保 is allowed
+
+    # --- repeat_temporary: 临时救助 twice for the same cause within twelve months (window from 2024-07-01) ------
+    h = [new_id("110105"), new_id("110105")]
+    w.grant(h, h[0], "110105", "fire", "2024-09-10", amount=100_000)
+    w.grant(h, h[0], "110105", "fire", "2025-03-05", amount=150_000)  # the repeat
+    d.expect("repeat_temporary", "110105", h[0])
+    d.people["repeat_head"] = h[0]
+    h = [new_id("440308") for _ in range(3)]
+    w.grant(h[:2], h[0], "440308", "accident", "2024-11-01")
+    w.grant(h[1:], h[0], "440308", "accident", "2025-05-01")  # the household again, through other members
+    d.expect("repeat_temporary", "440308", h[0])
+    h = [new_id("110105"), new_id("110105")]
+    w.grant(h, h[0], "110105", "fire", "2024-10-01")
+    w.grant(h, h[0], "110105", "sudden_illness", "2025-04-01")  # another cause
+    h = [new_id("110105"), new_id("110105")]
+    w.grant(h, h[0], "110105", "fire", "2024-06-15")  # before the window
+    w.grant(h, h[0], "110105", "fire", "2025-05-01")
+    h = [new_id("110105"), new_id("110105")]
+    w.grant(h, h[0], "110105", "", "2024-10-01")  # the cause not said
+    w.grant(h, h[0], "110105", "", "2025-04-01")
+    h = [new_id("110105"), new_id("110105")]
+    w.grant(h, h[0], "110105", "other", "2024-10-01")  # 其他: no one cause
+    w.grant(h, h[0], "110105", "other", "2025-04-01")
+    h = [new_id("110105")]
+    w.grant(h, h[0], "110105", "fire", "2024-08-01", programme="dibao_edge")  # not 临时救助
+    w.grant(h, h[0], "110105", "fire", "2025-02-01", programme="dibao_edge")
+    h = w.household("110105", 2)  # on 低保, so listed twice: one grant listed for each member is one grant
+    w.grant(h, h[0], "110105", "natural_disaster", "2025-01-10")
+    h = [new_id("130629"), new_id("130629")]
+    w.grant(h, h[0], "130629", "medical_expense", "2024-08-01", status="suspended")  # never paid: not examined
+    w.grant(h, h[0], "130629", "medical_expense", "2025-02-01")
     return d

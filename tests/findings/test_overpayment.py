@@ -48,3 +48,20 @@ def test_the_redundant_amount_is_repaid_for_the_overlap() -> None:
 def test_evidence_of_another_rule_yields_no_overpayment() -> None:
     with pytest.raises(FailedPrecondition, match="duplicate"):
         overpayment({"count": 2, "latest_on": "2019-05-20"}, decided_on=D(2025, 7, 1))
+
+
+@pytest.mark.parametrize(
+    ("until", "months", "owed"), [(None, 1, 150_000), ("2025-03-05", 1, 150_000), ("2025-05-31", 3, 450_000)]
+)
+def test_a_repeat_grant_for_the_same_cause_is_owed_whole(until: str | None, months: int, owed: int) -> None:
+    """The repeat rule's evidence: two 临时救助 grants that overlap nothing; the repeat is the redundant payment."""
+    evidence = {
+        "cause": "fire",
+        "since": "2025-03-05",
+        "until": until,
+        "monthly_amount_fen": 150_000,
+        "other_since": "2024-09-10",
+        "other_until": "2024-09-10",
+    }
+    paid = overpayment(evidence, decided_on=D(2025, 7, 1))
+    assert (paid.months, paid.total_fen, paid.first_month) == (months, owed, D(2025, 3, 1))

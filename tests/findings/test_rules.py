@@ -43,6 +43,7 @@ def test_the_packaged_rules_cover_every_signal_of_the_domain() -> None:
         "monitored_household",
         "duplicate_locality",
         "duplicate_programme",
+        "repeat_temporary",
     }
     income = default.rule("income_over_standard")
     assert isinstance(income, ThresholdRule) and income.statuses == ("active",)  # 渐退期 disregarded
