@@ -130,12 +130,14 @@ class CrossCheck:
         async with limit:
             if not context.items.begin(enrolment.key):
                 return
+            answers: list[Opened] = []  # what came back before a failure is still counted and audited
             try:
-                checked = await self._check(context, enrolment, purpose)
+                checked = await self._check(context, enrolment, purpose, answers)
             except Unreachable as gone:
                 checked = Checked(UNREACHABLE, {"member_kind": gone.kind, "reason": gone.reason}, answers=gone.answers)
             except HubError as error:  # an answer that did not verify, a refusal: reported, not retried
-                checked = Checked(FAILED, {"reason": error.reason, "explanation": redact(error.explanation)})
+                detail = {"reason": error.reason, "explanation": redact(error.explanation)}
+                checked = Checked(FAILED, detail, answers=answers)
             checked.detail["findings"] = sorted({hit.kind for hit in checked.findings})
             context.count("questions", len(checked.answers))
             audited = self._audited(checked, enrolment)
@@ -169,9 +171,10 @@ class CrossCheck:
             )
             context.count(f"findings.{hit.kind}")
 
-    async def _check(self, context: JobContext, enrolment: Enrolment, purpose: Purpose) -> Checked:
+    async def _check(
+        self, context: JobContext, enrolment: Enrolment, purpose: Purpose, answers: list[Opened]
+    ) -> Checked:
         timeout = context.settings.jobs.question_timeout_seconds
-        answers: list[Opened] = []
         police = self._route("public-security", enrolment.hukou_region, enrolment.id_number[:6], enrolment.locality)
         registration = await self._ask(
             police,

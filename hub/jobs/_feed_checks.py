@@ -30,6 +30,10 @@ class PersonFacts:
     residential: int = 0
     non_residential: int = 0
     died_on: dt.date | None = None
+    #: Certificate numbers of the person's homes and other property: a home owned jointly (a row per owner in
+    #: the feed) is one home of the household, as in the comparison rules (``distinct = "certificate_number"``).
+    homes: frozenset[str] = frozenset()
+    other_property: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -48,22 +52,28 @@ class FeedFacts:
 
     def of(self, numbers: Collection[str]) -> dict[str, PersonFacts]:
         """Facts per ID number (persons with no row in any feed are absent)."""
-        homes: dict[str, int] = {}
-        others: dict[str, int] = {}
+        homes: dict[str, set[str]] = {}
+        others: dict[str, set[str]] = {}
         deaths: dict[str, dt.date] = {}
-        for number, kind in self._rows("property", numbers, "property_kind"):
+        for number, (kind, certificate) in self._rows("property", numbers, "property_kind", "certificate_number"):
             if kind == RESIDENTIAL:
-                homes[number] = homes.get(number, 0) + 1
+                homes.setdefault(number, set()).add(certificate)
             elif kind in NON_RESIDENTIAL:
-                others[number] = others.get(number, 0) + 1
-        for number, died_on in self._rows("death", numbers, "died_on"):
+                others.setdefault(number, set()).add(certificate)
+        for number, (died_on,) in self._rows("death", numbers, "died_on"):
             deaths[number] = min(died_on, deaths.get(number, died_on))
         return {
-            number: PersonFacts(homes.get(number, 0), others.get(number, 0), deaths.get(number))
+            number: PersonFacts(
+                len(homes.get(number, ())),
+                len(others.get(number, ())),
+                deaths.get(number),
+                frozenset(homes.get(number, ())),
+                frozenset(others.get(number, ())),
+            )
             for number in set(homes) | set(others) | set(deaths)
         }
 
-    def _rows(self, kind: str, numbers: Collection[str], column: str) -> Iterable[tuple[str, Any]]:
+    def _rows(self, kind: str, numbers: Collection[str], *columns: str) -> Iterable[tuple[str, tuple[Any, ...]]]:
         table = record_tables(kind_by_code(kind))[1]
         with self.store.session() as session:
             versions = list(
@@ -78,11 +88,11 @@ class FeedFacts:
                 for token in lookup_tokens(self.tokenizer, version, number)
             }
             rows = session.execute(
-                select(table.c.token, table.c[column]).where(
+                select(table.c.token, *(table.c[column] for column in columns)).where(
                     table.c.version.in_([v.id for v in versions]), table.c.token.in_(list(owner))
                 )
             ).all()
-        return [(owner[token], value) for token, value in rows]
+        return [(owner[row[0]], tuple(row[1:])) for row in rows]
 
     def findings(self, person: str, household: Collection[str], facts: Mapping[str, PersonFacts]) -> list[Hit]:
         """What the feeds say against ``person``'s enrolment: a death, or property beyond the limits."""
@@ -91,8 +101,8 @@ class FeedFacts:
         if own is not None and own.died_on is not None:
             found.append(Hit("deceased", {"died_on": own.died_on.isoformat(), "source": "death feed"}))
         members = set(household) | {person}
-        homes = sum(facts[n].residential for n in members if n in facts)
-        others = sum(facts[n].non_residential for n in members if n in facts)
+        homes = len(frozenset().union(*(facts[n].homes for n in members if n in facts)))
+        others = len(frozenset().union(*(facts[n].other_property for n in members if n in facts)))
         if homes > self.max_homes or others > 0:
             evidence = {
                 "residential": homes,

@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.audit import AuditLog
+from hub.errors import InvalidArgument
 from hub.feeds import feed_status
 from hub.jobs._context import JobContext
 from hub.jobs._job import JobOutcome
 from hub.jobs._lease import purge_items
 from hub.policy import ReplayGuard
+
+#: PIPL Arts. 55-56: processing records are kept at least three years (as ``audit.entry_retention_days``).
+MIN_ITEM_RETENTION_DAYS = 1096
 
 
 @dataclass
@@ -30,7 +34,11 @@ class AuditCheckpoint:
 @dataclass
 class RetentionPurge:
     """Drop what the law lets go: audit message bodies past retention (hashes stay), the replay memory of
-    expired messages, and the per-person records of job runs past ``jobs.item_retention_days``."""
+    expired messages, and the per-person records of job runs past ``jobs.item_retention_days``.
+
+    The per-person records are processing records: a ``jobs.item_retention_days`` under three years is refused
+    (the run fails naming the setting, and purges nothing), never obeyed. Bodies are not the log: their entries
+    (hashes, headers, subject tokens) stay, so ``audit.body_retention_days`` may be short (PIPL Art. 19)."""
 
     audit: AuditLog | None
     name: str = "retention_purge"
@@ -38,6 +46,12 @@ class RetentionPurge:
 
     async def run(self, context: JobContext) -> JobOutcome:
         settings = context.settings
+        if settings.jobs.item_retention_days < MIN_ITEM_RETENTION_DAYS:
+            raise InvalidArgument(
+                "jobs.item_retention_days",
+                f"{settings.jobs.item_retention_days} days is shorter than the {MIN_ITEM_RETENTION_DAYS} days "
+                "(3 years) that processing records must be kept (PIPL Arts. 55-56); nothing was purged",
+            )
         now = context.scheduled_for
         report: dict[str, Any] = {}
         if self.audit is not None:

@@ -105,10 +105,10 @@ def test_the_periodic_recheck_follows_each_category_cadence(
 
 
 def test_retention_purge_drops_old_items_and_keeps_runs(store: Store, tmp_path: Path, clock: Clock) -> None:
-    settings = job_settings(tmp_path, item_retention_days=30)
+    settings = job_settings(tmp_path, item_retention_days=1096)  # the legal minimum: 3 years
     old = runner_for(store, settings, ItemsJob(["a", "b"]), holder="h", clock=clock)
     run(old.run_now("items"))
-    clock.advance(31 * 86400)
+    clock.advance(1097 * 86400)
     purge = RetentionPurge(AuditLog(store))
     runner = JobRunner(store, {purge.name: purge}, settings, holder="h", clock=clock)
     record = run(runner.run_due(purge.name, clock.now))
