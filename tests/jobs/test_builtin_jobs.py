@@ -25,6 +25,7 @@ from hub.jobs import (
     MemoryFindingSink,
     PeriodicRecheck,
     RosterEnrolments,
+    RunRecord,
     RunStatus,
     build_jobs,
 )
@@ -104,14 +105,21 @@ def test_the_periodic_recheck_follows_each_category_cadence(
     assert at(T0 + dt.timedelta(days=370))["checked"] == 3  # and a year on, everyone
 
 
-def test_retention_purge_drops_old_items_and_keeps_runs(store: Store, tmp_path: Path, clock: Clock) -> None:
-    settings = job_settings(tmp_path, item_retention_days=1096)  # the legal minimum: 3 years
+def purge_items_after(
+    store: Store, tmp_path: Path, clock: Clock, *, retention_days: int, days: int
+) -> tuple[JobRunner, RunRecord | None]:
+    """A run with two items, ``days`` later the retention purge under ``jobs.item_retention_days``."""
+    settings = job_settings(tmp_path, item_retention_days=retention_days)
     old = runner_for(store, settings, ItemsJob(["a", "b"]), holder="h", clock=clock)
     run(old.run_now("items"))
-    clock.advance(1097 * 86400)
+    clock.advance(days * 86400)
     purge = RetentionPurge(AuditLog(store))
     runner = JobRunner(store, {purge.name: purge}, settings, holder="h", clock=clock)
-    record = run(runner.run_due(purge.name, clock.now))
+    return runner, run(runner.run_due(purge.name, clock.now))
+
+
+def test_retention_purge_drops_old_items_and_keeps_runs(store: Store, tmp_path: Path, clock: Clock) -> None:
+    runner, record = purge_items_after(store, tmp_path, clock, retention_days=1096, days=1097)  # the legal minimum
     assert record is not None and record.report == {"audit_bodies": 0, "replay_ids": 0, "job_run_items": 2}
     assert len(runner.history(limit=10)) == 2
     with store.session() as session:
@@ -164,3 +172,14 @@ def test_bodies_plug_in_by_reference(store: Store, tmp_path: Path) -> None:
         broken = job_settings(tmp_path, bodies={"x": reference})
         with pytest.raises(InvalidArgument, match=r"jobs\.bodies\.x"):
             build_jobs(JobEnvironment(store, broken))
+
+
+def test_job_run_items_are_not_purged_before_three_years(store: Store, tmp_path: Path, clock: Clock) -> None:
+    """PIPL Arts. 55-56: processing records at least 3 years; a shorter setting is refused, nothing purged."""
+    runner, record = purge_items_after(store, tmp_path, clock, retention_days=30, days=31)
+    assert record is not None and record.status is RunStatus.FAILED
+    assert "item_retention_days" in record.error and "1096" in record.error
+    (items,) = [r for r in runner.history(limit=10) if r.job == "items"]
+    assert items.status is RunStatus.SUCCEEDED
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(JobRunItemRow)) == 2

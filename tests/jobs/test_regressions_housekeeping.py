@@ -12,13 +12,10 @@ from hub.audit._models import AuditEntryRow
 from hub.envelope import SigningKey
 from hub.errors import NotGranted
 from hub.jobs import CrossCheck, FeedFacts, JobRunner, MemoryFindingSink, RosterEnrolments, RunStatus
-from hub.jobs._housekeeping import RetentionPurge
-from hub.jobs._models import JobRunItemRow
 from hub.registry import Member
-from hub.store import Store
 from hub.v1 import feeds_pb2 as fpb
 from hub.v1.envelope_pb2 import Envelope
-from tests.jobs.conftest import Clock, Federation, ItemsJob, job_settings, run, runner_for
+from tests.jobs.conftest import Federation, job_settings, run
 from tests.jobs.conftest import roster_row as row
 
 
@@ -43,23 +40,6 @@ def test_a_home_owned_jointly_by_a_couple_is_one_home(federation: Federation) ->
     federation.properties([home(a, "C-1"), home(spouse, "C-1"), home(spouse, "C-2")], version="property-2")
     (second,) = facts.findings(a, [a, spouse], facts.of([a, spouse]))
     assert second.kind == "property" and second.evidence["residential"] == 2
-
-
-def test_job_run_items_are_not_purged_before_three_years(store: Store, tmp_path: Path, clock: Clock) -> None:
-    """PIPL Arts. 55-56: processing records at least 3 years; a shorter setting is refused, nothing purged."""
-    settings = job_settings(tmp_path, item_retention_days=30)
-    old = runner_for(store, settings, ItemsJob(["a", "b"]), holder="h", clock=clock)
-    run(old.run_now("items"))
-    clock.advance(31 * 86400)
-    purge = RetentionPurge(AuditLog(store))
-    runner = JobRunner(store, {purge.name: purge}, settings, holder="h", clock=clock)
-    record = run(runner.run_due(purge.name, clock.now))
-    assert record is not None and record.status is RunStatus.FAILED
-    assert "item_retention_days" in record.error and "1096" in record.error
-    (items,) = [r for r in runner.history(limit=10) if r.job == "items"]
-    assert items.status is RunStatus.SUCCEEDED
-    with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(JobRunItemRow)) == 2
 
 
 def test_answers_received_before_a_bureau_refuses_are_counted_and_audited(
