@@ -28,8 +28,9 @@ from google.protobuf.message import Message as ProtoMessage
 
 from hub import services
 from hub.envelope import Opened
-from hub.errors import InvalidArgument
+from hub.errors import InvalidArgument, NotGranted
 from hub.feeds._intake import FeedIntake
+from hub.feeds._kinds import department_code
 from hub.feeds._receipt import ChunkAck
 from hub.feeds._writes import PreparedChunk
 from hub.v1 import feeds_pb2 as pb
@@ -39,6 +40,15 @@ if TYPE_CHECKING:
     from hub.policy import Call
 
 T = TypeVar("T")
+
+
+def _check_supplies(call: Call, sender: str, meta: pb.FeedVersionMeta) -> None:
+    """A department's data comes from a member of that department: an education bureau holding the upload grant
+    must not supply death records (and raise exclusion findings against living people), nor a roster."""
+    department = department_code(meta.department)
+    kind = call.directory.member(sender).kind
+    if kind != department:
+        raise NotGranted(f"{sender} is a {kind} member; only a {department} member supplies {department} feeds")
 
 
 class FeedService:
@@ -61,6 +71,8 @@ class FeedService:
         try:
             async for message in chunks:
                 chunk = message.opened.body(pb.FeedChunk)
+                if chunk.HasField("meta"):
+                    _check_supplies(call, message.opened.sender, chunk.meta)
                 if version_id is None:
                     version_id = chunk.version_id
                 elif chunk.version_id != version_id:

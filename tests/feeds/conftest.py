@@ -29,6 +29,8 @@ from hub.store import Store
 
 SUPPLIER = "91110000600037341L"
 OTHER_SUPPLIER = "91350200MA2YJ1XR9G"
+#: A civil-affairs bureau: rosters come from a member of that department.
+ROSTER_SUPPLIER = "11130629MB0000027U"
 #: 2025-07-01 10:00 in China: the intake's "now" in these tests.
 NOW = dt.datetime(2025, 7, 1, 2, 0, tzinfo=dt.UTC)
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from hub.cli import main
 from hub.feeds import kind_by_code
 from hub.sandbox import Sandbox
-from tests.feeds.conftest import SUPPLIER, person, valid_row
+from tests.feeds.conftest import ROSTER_SUPPLIER, SUPPLIER, person, valid_row
 from tests.feeds.wire import suppliers
 
 pytestmark = pytest.mark.integration
@@ -176,7 +176,7 @@ def test_retokenize_rotates_the_key_and_moves_the_rows(live: LiveHub, tmp_path: 
     fields = [spec.name for spec in roster.fields]
     rows = [[getattr(valid_row(roster, n), name) for name in fields] for n in range(3)]
     path = write_csv(tmp_path / "roster.csv", rows, header=fields)
-    upload = live.upload(path, "--department", "civil-affairs")  # the last --department wins
+    upload = live.upload(path, "--department", "civil-affairs", "--as", ROSTER_SUPPLIER)  # the last ones win
     assert upload.exit_code == 0, upload.output
     result = live.hubctl("feeds", "retokenize")
     assert result.exit_code == 0, result.output

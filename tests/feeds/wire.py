@@ -17,7 +17,7 @@ from hub.grpc.client import HubClient
 from hub.pki import load_member
 from hub.sandbox import MemberSpec, Sandbox
 from hub.v1 import feeds_pb2 as pb
-from tests.feeds.conftest import OTHER_SUPPLIER, SUPPLIER
+from tests.feeds.conftest import OTHER_SUPPLIER, ROSTER_SUPPLIER, SUPPLIER
 
 T = TypeVar("T")
 GRANTS = ((services.FEED_UPLOAD, FEED_PURPOSE.code), (services.FEED_STATUS, FEED_PURPOSE.code))
@@ -32,6 +32,7 @@ def suppliers() -> list[MemberSpec]:
     return [
         MemberSpec(SUPPLIER, "medical-insurance", "医保局", ("130629",), grants=GRANTS),
         MemberSpec(OTHER_SUPPLIER, "medical-insurance", "另一医保局", ("110105",), grants=GRANTS),
+        MemberSpec(ROSTER_SUPPLIER, "civil-affairs", "容城县民政局", ("130629",), grants=GRANTS),
     ]
 
 

@@ -62,6 +62,16 @@ HRSS = uscc("11110000MB0000040")  # 北京市人社局: a household-check source
 REVOKED_KEY = uscc("11110115MB0000099")  # a member whose signing key is revoked
 GONE = uscc("11130629MB0000088")  # a revoked member
 NEIGHBOUR = uscc("11110108MB0000015")  # 海淀区民政局: another asker, for rate limits
+MEDICAL = uscc("11130600MB0000031")  # 保定市医保局: supplies the catalogue's medical-insurance feed
+MEDICAL_NEIGHBOUR = uscc("11110000MB0000062")  # 北京市医保局: another medical-insurance supplier
+#: Who sends a service's requests by default: a feed comes from a member of its department.
+FEED_SERVICES = frozenset({services.FEED_UPLOAD, services.FEED_STATUS})
+
+
+def default_sender(service: str) -> str:
+    return MEDICAL if service in FEED_SERVICES else ASKER
+
+
 PURPOSE = "dibao.application"
 PERSON = "13062919880512001X"
 SPOUSE = "440308199901101512"
@@ -114,6 +124,8 @@ def members() -> list[MemberSpec]:
         MemberSpec(HRSS, "hrss", "北京市人社局", ("11",)),
         MemberSpec(REVOKED_KEY, "civil-affairs", "a bureau whose key was revoked", ("110108",), grants=grants),
         MemberSpec(GONE, "housing", "a revoked bureau", ("130629",)),
+        MemberSpec(MEDICAL, "medical-insurance", "保定市医疗保障局", ("1306",), grants=grants),
+        MemberSpec(MEDICAL_NEIGHBOUR, "medical-insurance", "北京市医疗保障局", ("11",), grants=grants),
     ]
 
 
@@ -365,13 +377,14 @@ class World:
         body: ProtoMessage,
         *,
         recipient: str,
-        sender: str = ASKER,
+        sender: str | None = None,
         signer: SigningKey | None = None,
         purpose: str = PURPOSE,
         consent_ref: str = "",
         now: dt.datetime | None = None,
         ttl: dt.timedelta = dt.timedelta(minutes=5),
     ) -> Envelope:
+        sender = sender or default_sender(service)
         header = new_header(
             sender=sender,
             recipient=recipient,
@@ -383,8 +396,8 @@ class World:
         )
         return seal(header, body, signer or self.key(sender))
 
-    async def call(self, service: str, data: bytes, *, as_member: str = ASKER, timeout: float = 10.0) -> Outcome:
-        return await call_raw(self.client(as_member), service, data, timeout=timeout)
+    async def call(self, service: str, data: bytes, *, as_member: str | None = None, timeout: float = 10.0) -> Outcome:
+        return await call_raw(self.client(as_member or default_sender(service)), service, data, timeout=timeout)
 
 
 def consent_registration(
@@ -442,6 +455,7 @@ class Rpc:
     def seal(self, world: World, body: ProtoMessage | None = None, **overrides: Any) -> Envelope:
         options: dict[str, Any] = {
             "service": self.service,
+            "sender": default_sender(self.service),  # also when ``overrides`` name another service
             "recipient": self.recipient,
             "consent_ref": world.consent_ref if self.consent else "",
         }
@@ -491,7 +505,7 @@ def _revoke_member(world: World) -> ProtoMessage:
     return admin_pb2.RevocationRequest(member_id=member_id, reason="test")
 
 
-# Feeds (部门数据): the asker supplies a one-chunk medical-insurance version, complete in one message.
+# Feeds (部门数据): a medical-insurance member supplies a one-chunk version, complete in one message.
 
 
 def settlement(number: str = PERSON, region: str = "130629", n: int = 1) -> feeds_pb2.MedicalSettlementRow:
@@ -512,7 +526,7 @@ def feed_chunk(
     rows: list[feeds_pb2.MedicalSettlementRow] | None = None,
     *,
     policy: int = feeds_pb2.REJECTION_POLICY_ACCEPT_VALID,
-    supplier: str = ASKER,
+    supplier: str = MEDICAL,
     **meta: Any,
 ) -> feeds_pb2.FeedChunk:
     """Chunk 0 of a fresh feed version declaring exactly ``rows``: the whole version in one message."""

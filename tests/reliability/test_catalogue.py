@@ -36,6 +36,8 @@ from tests.reliability.conftest import (
     CIVIL,
     GONE,
     HUB,
+    MEDICAL,
+    MEDICAL_NEIGHBOUR,
     NEIGHBOUR,
     PERSON,
     POLICE,
@@ -48,6 +50,7 @@ from tests.reliability.conftest import (
     World,
     changed,
     consent_registration,
+    default_sender,
     drive,
     feed_chunk,
     raise_finding,
@@ -70,7 +73,8 @@ class Bad:
     make: Make
     reason: str
     code: grpc.StatusCode
-    as_member: str = ASKER
+    #: Who sends it; ``None``: the service's usual sender (``default_sender``).
+    as_member: str | None = None
     field: str = ""
     #: The status comes from gRPC itself (over its own size limit): no ErrorInfo on the wire.
     native: bool = False
@@ -107,7 +111,9 @@ def resigned(world: World, rpc: Rpc, payload: Callable[[bytes], bytes], payload_
     """A genuine signature by the asker over a payload that is wrong in some other way."""
     envelope = rpc.seal(world)
     kwargs = {"payload_type": payload_type} if payload_type is not None else {}
-    return sign_payload(payload(envelope.payload), [world.key(ASKER)], **kwargs).SerializeToString()
+    return sign_payload(
+        payload(envelope.payload), [world.key(default_sender(rpc.service))], **kwargs
+    ).SerializeToString()
 
 
 def padded(world: World, rpc: Rpc, size: int) -> bytes:
@@ -127,7 +133,7 @@ def reheadered(world: World, rpc: Rpc, edit: Callable[[Any], None]) -> bytes:
     message = Message()
     message.ParseFromString(rpc.seal(world).payload)
     edit(message.header)
-    return sign_payload(message.SerializeToString(), [world.key(ASKER)]).SerializeToString()
+    return sign_payload(message.SerializeToString(), [world.key(default_sender(rpc.service))]).SerializeToString()
 
 
 def out_of_range(header: Any) -> None:
@@ -649,9 +655,15 @@ RULE_ROWS: tuple[tuple[Rpc, Bad], ...] = (
     rule(
         R.FEED_UPLOAD,
         "kind-of-another-department",
-        lambda w: feed_chunk(department=feeds_pb2.DEPARTMENT_EDUCATION),
+        lambda w: feed_chunk(kind=feeds_pb2.RECORD_KIND_WAGE),
         "INVALID_ARGUMENT",
         "meta.kind",
+    ),
+    rule(  # an education feed, consistent in itself, from a medical-insurance member
+        R.FEED_UPLOAD,
+        "department-not-the-suppliers",
+        lambda w: feed_chunk(department=feeds_pb2.DEPARTMENT_EDUCATION, kind=feeds_pb2.RECORD_KIND_ENROLMENT),
+        "NOT_GRANTED",
     ),
     rule(
         R.FEED_UPLOAD,
@@ -838,14 +850,14 @@ def test_bad_value_in_a_feed_row(
     assert [(r.row_number, r.field) for r in rejected.rejections] == [(2, field)]
     query = feeds_pb2.FeedStatusQuery(department=feeds_pb2.DEPARTMENT_MEDICAL_INSURANCE)
     report = answer(loop, world, services.FEED_STATUS, query, feeds_pb2.FeedStatusReport)
-    assert {(f.supplier, f.version_id, f.accepted_records) for f in report.feeds} >= {(ASKER, accepted.version_id, 2)}
+    assert {(f.supplier, f.version_id, f.accepted_records) for f in report.feeds} >= {(MEDICAL, accepted.version_id, 2)}
     assert strict.version_id not in {f.version_id for f in report.feeds}
 
 
 def test_the_progress_of_another_suppliers_upload_is_not_found(loop: asyncio.AbstractEventLoop, world: World) -> None:
-    chunk = feed_chunk(supplier=NEIGHBOUR)
-    theirs = world.seal(services.FEED_UPLOAD, chunk, recipient=HUB, sender=NEIGHBOUR).SerializeToString()
-    assert drive(loop, world.call(services.FEED_UPLOAD, theirs, as_member=NEIGHBOUR)).ok
+    chunk = feed_chunk(supplier=MEDICAL_NEIGHBOUR)
+    theirs = world.seal(services.FEED_UPLOAD, chunk, recipient=HUB, sender=MEDICAL_NEIGHBOUR).SerializeToString()
+    assert drive(loop, world.call(services.FEED_UPLOAD, theirs, as_member=MEDICAL_NEIGHBOUR)).ok
     query = feeds_pb2.FeedStatusQuery(version_id=chunk.version_id)
     bad = Bad("another-suppliers-version", _body(lambda w: query), "NOT_FOUND", C.NOT_FOUND, body=True)
     refuse(loop, world, _rpc(services.FEED_STATUS), bad)

@@ -20,10 +20,11 @@ from hub import services
 from hub.envelope import new_header, seal
 from hub.feeds import FEED_PURPOSE, FeedUploader, VersionStatus, current_versions, kind_by_code, record_tables
 from hub.feeds._tables import FeedVersionRow
+from hub.grpc.client import HubClient
 from hub.store import Store
 from tests.feeds.conftest import valid_rows
 from tests.feeds.wire import prepared
-from tests.reliability.conftest import ASKER, World, drive
+from tests.reliability.conftest import MEDICAL, World, drive
 
 pytestmark = pytest.mark.integration
 
@@ -41,8 +42,11 @@ def progress(store: Store, version_id: str) -> tuple[str, int] | None:
 def test_a_cancelled_upload_leaves_no_partial_version_and_resumes_exactly_once(
     loop: asyncio.AbstractEventLoop, world: World
 ) -> None:
-    client, store = world.client(ASKER), world.store
-    feed = prepared(valid_rows("medical_settlement", ROWS), supplier=ASKER, chunk_rows=CHUNK_ROWS)
+    async def in_the_loop() -> HubClient:  # a channel belongs to the loop it is made in: the fixture's
+        return world.client(MEDICAL)
+
+    client, store = drive(loop, in_the_loop()), world.store
+    feed = prepared(valid_rows("medical_settlement", ROWS), supplier=MEDICAL, chunk_rows=CHUNK_ROWS)
     kind = kind_by_code("medical_settlement")
 
     async def cut() -> int:
@@ -51,7 +55,7 @@ def test_a_cancelled_upload_leaves_no_partial_version_and_resumes_exactly_once(
         async def messages() -> AsyncIterator[bytes]:
             for sequence in range(SENT):
                 header = new_header(
-                    sender=ASKER, recipient=client.hub_id, service=services.FEED_UPLOAD, purpose=FEED_PURPOSE
+                    sender=MEDICAL, recipient=client.hub_id, service=services.FEED_UPLOAD, purpose=FEED_PURPOSE
                 )
                 yield seal(header, feed.chunk(sequence), client.signer).SerializeToString()
             await held.wait()
