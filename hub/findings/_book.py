@@ -277,9 +277,10 @@ class FindingBook:
                 values["overpayment_fen"] = overpayment(
                     parse_evidence(row.evidence), decided_on=china_today(now)
                 ).total_fen
+            owned = [FindingRow.bureau == bureau] if bureau is not None else []  # not rerouted meanwhile
             claimed = session.execute(
                 update(FindingRow)
-                .where(FindingRow.id == finding_id, FindingRow.status == source.value)
+                .where(FindingRow.id == finding_id, FindingRow.status == source.value, *owned)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
