@@ -969,17 +969,7 @@ class Plan:
         evidence = json_text(
             *self._common_evidence(fold, pairs.c.locality, (ROSTER,)),
             ("across", str(rule.across)),
-            ("record", pairs.c.record),
-            ("programme", pairs.c.programme),
-            ("since", pairs.c.since),
-            ("until", pairs.c.until),
-            ("monthly_amount_fen", pairs.c.amount),
-            ("other_record", pairs.c.other_record),
-            ("other_locality", pairs.c.other_locality),
-            ("other_programme", pairs.c.other_programme),
-            ("other_since", pairs.c.other_since),
-            ("other_until", pairs.c.other_until),
-            ("other_monthly_amount_fen", pairs.c.other_amount),
+            *_pair_evidence(pairs),
         )
         key = joined(
             pairs.c.programme, pairs.c.since, pairs.c.other_locality, pairs.c.other_programme, pairs.c.other_since
@@ -1053,17 +1043,24 @@ class Plan:
             *self._common_evidence(fold, pairs.c.locality, (ROSTER,)),
             ("within_months", self._json_figure(fold, pairs.c.locality, lambda _, r: r.within_months)),
             ("cause", pairs.c.cause),
-            ("record", pairs.c.record),
-            ("programme", pairs.c.programme),
-            ("since", pairs.c.since),
-            ("until", pairs.c.until),
-            ("monthly_amount_fen", pairs.c.amount),
-            ("other_record", pairs.c.other_record),
-            ("other_locality", pairs.c.other_locality),
-            ("other_programme", pairs.c.other_programme),
-            ("other_since", pairs.c.other_since),
-            ("other_until", pairs.c.other_until),
-            ("other_monthly_amount_fen", pairs.c.other_amount),
+            *_pair_evidence(pairs),
         )
         key = joined(pairs.c.cause, pairs.c.since, pairs.c.other_locality, pairs.c.other_since)
         return select(*self._hit(fold, pairs, key, evidence, person=None)).where(pairs.c.pick == 1)
+
+
+def _pair_evidence(pairs: FromClause) -> tuple[tuple[str, ColumnElement[Any]], ...]:
+    """The two roster rows a duplicate or a repeat names, as its evidence lists them (``_overpayment`` reads them)."""
+    return (
+        ("record", pairs.c.record),
+        ("programme", pairs.c.programme),
+        ("since", pairs.c.since),
+        ("until", pairs.c.until),
+        ("monthly_amount_fen", pairs.c.amount),
+        ("other_record", pairs.c.other_record),
+        ("other_locality", pairs.c.other_locality),
+        ("other_programme", pairs.c.other_programme),
+        ("other_since", pairs.c.other_since),
+        ("other_until", pairs.c.other_until),
+        ("other_monthly_amount_fen", pairs.c.other_amount),
+    )

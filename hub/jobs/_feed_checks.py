@@ -27,13 +27,19 @@ RESIDENTIAL = "residential"
 
 @dataclass(frozen=True)
 class PersonFacts:
-    residential: int = 0
-    non_residential: int = 0
-    died_on: dt.date | None = None
     #: Certificate numbers of the person's homes and other property: a home owned jointly (a row per owner in
     #: the feed) is one home of the household, as in the comparison rules (``distinct = "certificate_number"``).
     homes: frozenset[str] = frozenset()
     other_property: frozenset[str] = frozenset()
+    died_on: dt.date | None = None
+
+    @property
+    def residential(self) -> int:
+        return len(self.homes)
+
+    @property
+    def non_residential(self) -> int:
+        return len(self.other_property)
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,7 @@ class FeedFacts:
         for number, (died_on,) in self._rows("death", numbers, "died_on"):
             deaths[number] = min(died_on, deaths.get(number, died_on))
         return {
-            number: PersonFacts(
-                len(homes.get(number, ())),
-                len(others.get(number, ())),
-                deaths.get(number),
-                frozenset(homes.get(number, ())),
-                frozenset(others.get(number, ())),
-            )
+            number: PersonFacts(frozenset(homes.get(number, ())), frozenset(others.get(number, ())), deaths.get(number))
             for number in set(homes) | set(others) | set(deaths)
         }
 
